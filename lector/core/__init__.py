@@ -1,0 +1,1 @@
+"""The contract every stage shares: document model, geometry, typed errors. Imports nothing above it."""

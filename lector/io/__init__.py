@@ -1,0 +1,1 @@
+"""Decoding inputs (images, PDFs) into page images, with limits checked before decoding."""
