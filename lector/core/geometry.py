@@ -106,3 +106,7 @@ class PixelToPdf:
 
     def length(self, px: float) -> float:
         return px * self.points_per_pixel
+
+    def page_size(self, width_px: float) -> tuple[float, float]:
+        """The PDF page (width, height) in points for an image `width_px` wide."""
+        return (self.length(width_px), self.length(self.height_px))

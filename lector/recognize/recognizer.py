@@ -1,0 +1,72 @@
+"""The Word Deep Net at inference: ONNX Runtime on CPU, batched by width, greedy CTC decoding.
+
+The model file describes itself (charset, input height, time stride in its metadata), so the
+loader hard-codes none of them. No torch here.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from lector.core.errors import ModelError
+from lector.recognize.ctc import Reading, greedy_decode
+from lector.recognize.preprocess import batch_crops, normalise_crop
+
+DEFAULT_MODEL = Path(__file__).resolve().parents[2] / "models" / "wordnet.onnx"
+
+
+@dataclass(frozen=True)
+class RecognizerConfig:
+    model_path: Path = DEFAULT_MODEL
+    threads: int = 2
+    batch_width_budget: int = 16384     # sum of padded widths per ONNX call: bounds memory
+
+
+class Recognizer:
+    def __init__(self, config: RecognizerConfig = RecognizerConfig()):
+        import onnxruntime as ort
+        path = Path(config.model_path)
+        if not path.is_file():
+            raise ModelError(f"model file not found: {path}", str(path))
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = config.threads
+        options.inter_op_num_threads = 1
+        try:
+            self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        except Exception as exc:
+            raise ModelError(f"cannot load ONNX model ({exc.__class__.__name__})", str(path)) from exc
+        meta = self.session.get_modelmeta().custom_metadata_map
+        if "charset" not in meta:
+            raise ModelError("model has no charset in its metadata", str(path))
+        self.charset = meta["charset"]
+        self.input_height = int(meta.get("input_height", 32))
+        self.time_stride = int(meta.get("time_stride", 4))
+        self.card = json.loads(meta.get("card", "{}"))
+        self.config = config
+
+    def log_probs(self, batch: np.ndarray) -> np.ndarray:
+        """(N, 1, H, W) float32 -> (T, N, C) log-probabilities."""
+        return self.session.run(None, {"images": batch})[0]
+
+    def read(self, crops: list[np.ndarray]) -> list[Reading]:
+        """Read grey uint8 crops of any size; results in input order."""
+        if not crops:
+            return []
+        normalised = [normalise_crop(c, self.input_height) for c in crops]
+        order = np.argsort([c.shape[1] for c in normalised], kind="stable")
+        readings: list[Reading | None] = [None] * len(crops)
+        start = 0
+        while start < len(order):
+            end = start + 1
+            while end < len(order) and normalised[order[end]].shape[1] * (end - start + 1) <= self.config.batch_width_budget:
+                end += 1
+            idx = order[start:end]
+            batch, steps = batch_crops([normalised[i] for i in idx])
+            out = self.log_probs(batch)
+            for k, i in enumerate(idx):
+                readings[i] = greedy_decode(out[:, k, :], int(steps[k]), self.charset)
+            start = end
+        return readings  # type: ignore[return-value]

@@ -1,0 +1,67 @@
+"""Training batches: crops bucketed by width, synthetic and real mixed by a ratio, resumable by step."""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from lector.recognize.charset import encode
+
+
+class CropSet:
+    """In-memory normalised crops (uint8, 32 x W) with labels, batched by similar width."""
+
+    def __init__(self, crops: list[np.ndarray], labels: list[str], charset: str, batch_size: int):
+        keep = [i for i, t in enumerate(labels) if all(ch in charset for ch in t)]
+        self.crops = [crops[i] for i in keep]
+        self.labels = [labels[i] for i in keep]
+        self.targets = [encode(t, charset) for t in self.labels]
+        self.batch_size = batch_size
+        order = np.argsort([c.shape[1] for c in self.crops], kind="stable")
+        self.buckets = [order[i: i + batch_size] for i in range(0, len(order), batch_size)]
+
+    def __len__(self) -> int:
+        return len(self.crops)
+
+    def batch_order(self, seed: int, epoch: int) -> list[np.ndarray]:
+        rng = np.random.default_rng([seed, epoch])
+        return [self.buckets[i] for i in rng.permutation(len(self.buckets))]
+
+    def collate(self, indices) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        crops = [self.crops[i] for i in indices]
+        width = max(c.shape[1] for c in crops)
+        images = np.empty((len(crops), 1, crops[0].shape[0], width), np.float32)
+        for k, crop in enumerate(crops):
+            images[k, 0, :, : crop.shape[1]] = crop / 255.0
+            images[k, 0, :, crop.shape[1]:] = np.median(crop[:, -4:]) / 255.0
+        targets = [self.targets[i] for i in indices]
+        flat = torch.tensor([c for t in targets for c in t], dtype=torch.long)
+        target_lengths = torch.tensor([len(t) for t in targets], dtype=torch.long)
+        input_lengths = torch.tensor([c.shape[1] // 4 for c in crops], dtype=torch.long)
+        return torch.from_numpy(images), flat, input_lengths, target_lengths
+
+
+class BatchStream:
+    """Batch number `step` is a pure function of (seed, step): exact resume after a kill."""
+
+    def __init__(self, synth: CropSet, real: CropSet | None, real_ratio: float, seed: int, total_steps: int):
+        self.synth, self.real, self.seed = synth, real, seed
+        ratio = real_ratio if real is not None else 0.0
+        self.use_real = np.random.default_rng([seed, 12345]).random(total_steps + 1) < ratio
+        # k-th draw from each source: count of earlier steps that drew from the same source
+        self.source_index = np.where(self.use_real, np.cumsum(self.use_real) - 1, np.cumsum(~self.use_real) - 1)
+        self._orders: dict[tuple[str, int], list[np.ndarray]] = {}
+
+    def _pick(self, name: str, crop_set: CropSet, k: int):
+        epoch, offset = divmod(k, len(crop_set.buckets))
+        key = (name, epoch)
+        if key not in self._orders:
+            self._orders = {kk: v for kk, v in self._orders.items() if kk[0] != name}
+            self._orders[key] = crop_set.batch_order(self.seed + (7 if name == "real" else 0), epoch)
+        return crop_set.collate(self._orders[key][offset])
+
+    def batch(self, step: int):
+        step = min(step, len(self.use_real) - 1)
+        k = int(self.source_index[step])
+        if self.use_real[step]:
+            return self._pick("real", self.real, k)
+        return self._pick("synth", self.synth, k)

@@ -1,0 +1,49 @@
+"""Word Deep Net: CNN (BatchNorm) -> 2-layer bidirectional LSTM -> per-step class scores for CTC.
+
+Input (N, 1, 32, W) in [0, 1]; output (T=W/4, N, C) log-probabilities, C = len(charset) + 1
+(class 0 = blank). Training-only module: inference runs the exported ONNX file.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import torch
+from torch import nn
+
+
+@dataclass(frozen=True)
+class WordNetConfig:
+    num_classes: int
+    channels: tuple[int, ...] = (32, 64, 128, 128, 192, 256)
+    lstm_hidden: int = 128
+    lstm_layers: int = 2
+    input_height: int = 32
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _conv(cin: int, cout: int, kernel=(3, 3), padding=(1, 1)) -> list[nn.Module]:
+    return [nn.Conv2d(cin, cout, kernel, padding=padding, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True)]
+
+
+class WordNet(nn.Module):
+    def __init__(self, config: WordNetConfig):
+        super().__init__()
+        self.config = config
+        c1, c2, c3, c4, c5, c6 = config.channels
+        self.cnn = nn.Sequential(
+            *_conv(1, c1), nn.MaxPool2d(2, 2),                 # 32 -> 16, W -> W/2
+            *_conv(c1, c2), nn.MaxPool2d(2, 2),                # 16 -> 8,  W/2 -> W/4
+            *_conv(c2, c3), *_conv(c3, c4), nn.MaxPool2d((2, 1), (2, 1)),   # 8 -> 4
+            *_conv(c4, c5), nn.MaxPool2d((2, 1), (2, 1)),      # 4 -> 2
+            *_conv(c5, c6, kernel=(2, 1), padding=(0, 0)),     # 2 -> 1
+        )
+        self.rnn = nn.LSTM(c6, config.lstm_hidden, num_layers=config.lstm_layers, bidirectional=True)
+        self.head = nn.Linear(2 * config.lstm_hidden, config.num_classes)
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        features = self.cnn(images).squeeze(2)          # (N, C, T)
+        sequence = features.permute(2, 0, 1)            # (T, N, C)
+        hidden, _ = self.rnn(sequence)
+        return self.head(hidden).log_softmax(-1)        # (T, N, classes)

@@ -1,0 +1,168 @@
+"""`lector train`: the training loop, readable in one sitting (after nanoGPT's train.py).
+
+A run is described by its TrainConfig, its data manifests and the git hash; it writes
+`RUN_DIR/config.json`, `metrics.jsonl`, `ckpt.pt` (exact resume: batch k is a pure function
+of the seed and k) and, at the end, `model.onnx` with its card.
+"""
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from lector.recognize.charset import DEFAULT_CHARSET
+from lector.synth.shards import git_revision, load_shards
+from lector.train.data import BatchStream, CropSet
+from lector.train.model import WordNet, WordNetConfig
+
+
+@dataclass
+class TrainConfig:
+    run_dir: str = "runs/wordnet"
+    synth_dirs: list[str] = field(default_factory=lambda: ["data/synth-v1"])
+    real_dirs: list[str] = field(default_factory=list)
+    real_ratio: float = 0.0
+    val_synth_dir: str = ""
+    val_real_dir: str = ""
+    charset: str = DEFAULT_CHARSET
+    channels: tuple[int, ...] = (16, 32, 64, 64, 128, 160)
+    lstm_hidden: int = 128
+    steps: int = 10000
+    batch_size: int = 48
+    lr: float = 2e-3
+    weight_decay: float = 1e-4
+    warmup_steps: int = 300
+    grad_clip: float = 5.0
+    seed: int = 0
+    threads: int = 2
+    eval_every: int = 500
+    checkpoint_every: int = 200
+    init_from: str = ""          # a checkpoint to start from (fine-tuning)
+    goal: str = ""
+
+    @classmethod
+    def from_file(cls, path: Path) -> "TrainConfig":
+        return cls(**json.loads(Path(path).read_text()))
+
+
+def lr_at(step: int, cfg: TrainConfig) -> float:
+    """Linear warm-up, then cosine decay to 5% of the peak."""
+    if step < cfg.warmup_steps:
+        return cfg.lr * (step + 1) / cfg.warmup_steps
+    progress = min(1.0, (step - cfg.warmup_steps) / max(1, cfg.steps - cfg.warmup_steps))
+    return cfg.lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * progress)))
+
+
+def greedy_texts(log_probs: torch.Tensor, lengths: torch.Tensor, charset: str) -> list[str]:
+    best = log_probs.argmax(-1).T.cpu().numpy()      # (N, T)
+    texts = []
+    for row, n in zip(best, lengths.tolist()):
+        out, prev = [], 0
+        for c in row[:n]:
+            if c != 0 and c != prev:
+                out.append(charset[c - 1])
+            prev = c
+        texts.append("".join(out))
+    return texts
+
+
+@torch.no_grad()
+def evaluate_set(model: WordNet, crop_set: CropSet, charset: str, limit: int = 3000) -> dict:
+    """SWA (exact, case-insensitive) and CER of greedy decoding on up to `limit` crops."""
+    from rapidfuzz.distance import Levenshtein
+    model.eval()
+    exact = folded = edits = chars = n = 0
+    for bucket in crop_set.buckets:
+        images, _, input_lengths, _ = crop_set.collate(bucket)
+        texts = greedy_texts(model(images), input_lengths, charset)
+        for i, text in zip(bucket, texts):
+            truth = crop_set.labels[i]
+            exact += text == truth
+            folded += text.casefold() == truth.casefold()
+            edits += Levenshtein.distance(text, truth)
+            chars += max(1, len(truth))
+            n += 1
+        if n >= limit:
+            break
+    model.train()
+    return {"swa": exact / max(1, n), "swa_ci": folded / max(1, n), "cer": edits / max(1, chars), "n": n}
+
+
+def _load_sets(dirs: list[str], charset: str, batch_size: int) -> CropSet | None:
+    crops, labels = [], []
+    for d in dirs:
+        c, l = load_shards(Path(d))
+        crops += c
+        labels += l
+    return CropSet(crops, labels, charset, batch_size) if crops else None
+
+
+def train(cfg: TrainConfig) -> Path:
+    torch.set_num_threads(cfg.threads)
+    torch.manual_seed(cfg.seed)
+    run_dir = Path(cfg.run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    synth = _load_sets(cfg.synth_dirs, cfg.charset, cfg.batch_size)
+    real = _load_sets(cfg.real_dirs, cfg.charset, cfg.batch_size)
+    if synth is None:
+        raise SystemExit(f"no synthetic shards in {cfg.synth_dirs}")
+    val_sets = {name: s for name, d in (("synth", cfg.val_synth_dir), ("real", cfg.val_real_dir)) if d
+                for s in [_load_sets([d], cfg.charset, 64)] if s}
+    stream = BatchStream(synth, real, cfg.real_ratio, cfg.seed, cfg.steps)
+
+    model = WordNet(WordNetConfig(num_classes=len(cfg.charset) + 1, channels=tuple(cfg.channels),
+                                  lstm_hidden=cfg.lstm_hidden))
+    optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    ctc = torch.nn.CTCLoss(blank=0, zero_infinity=True)
+    start_step = 0
+    ckpt_path = run_dir / "ckpt.pt"
+    if ckpt_path.exists():
+        state = torch.load(ckpt_path, weights_only=False)
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        start_step = state["step"]
+    elif cfg.init_from:
+        model.load_state_dict(torch.load(cfg.init_from, weights_only=False)["model"])
+    (run_dir / "config.json").write_text(json.dumps({**asdict(cfg), "git": git_revision(),
+                                                     "started": time.strftime("%Y-%m-%dT%H:%M:%S")}, indent=2))
+    metrics_file = (run_dir / "metrics.jsonl").open("a")
+    model.train()
+    bar = tqdm(range(start_step, cfg.steps), initial=start_step, total=cfg.steps, desc="train", mininterval=5)
+    seen, t0, loss_avg = 0, time.time(), None
+    for step in bar:
+        images, targets, input_lengths, target_lengths = stream.batch(step)
+        for group in optimizer.param_groups:
+            group["lr"] = lr_at(step, cfg)
+        log_probs = model(images)
+        loss = ctc(log_probs, targets, input_lengths, target_lengths)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+        optimizer.step()
+        seen += images.shape[0]
+        loss_avg = loss.item() if loss_avg is None else 0.98 * loss_avg + 0.02 * loss.item()
+        rate = seen / max(1e-6, time.time() - t0)
+        bar.set_postfix(loss=f"{loss_avg:.3f}", crops_s=f"{rate:.0f}")
+        record = {"step": step + 1, "loss": round(loss.item(), 4), "lr": lr_at(step, cfg),
+                  "crops_per_s": round(rate, 1)}
+        last = step + 1 == cfg.steps
+        if (step + 1) % cfg.eval_every == 0 or last:
+            for name, val in val_sets.items():
+                record[f"val_{name}"] = evaluate_set(model, val, cfg.charset)
+            tqdm.write(json.dumps(record))
+        if (step + 1) % 50 == 0 or last or len(record) > 4:
+            metrics_file.write(json.dumps(record) + "\n")
+            metrics_file.flush()
+        if (step + 1) % cfg.checkpoint_every == 0 or last:
+            tmp = ckpt_path.with_suffix(".tmp")
+            torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "step": step + 1,
+                        "config": asdict(cfg)}, tmp)
+            tmp.replace(ckpt_path)
+    metrics_file.close()
+    return ckpt_path
