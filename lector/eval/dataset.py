@@ -91,3 +91,13 @@ def _find_image(images_dir: Path, doc_id: str, truth_path: Path) -> Path:
             if candidate.is_file():
                 return candidate
     raise InputError(f"no image for document {doc_id!r} in {images_dir}", path=str(truth_path))
+
+
+def split_of(doc_id: str) -> str:
+    """'val' or 'train': every other document by numeric id is held out from fine-tuning.
+
+    The split is by document, never by line, and the same for every dataset and tool.
+    """
+    digits = "".join(ch for ch in doc_id if ch.isdigit())
+    held_out = (int(digits) // 2) % 2 == 1 if digits else sum(map(ord, doc_id)) % 2 == 1
+    return "val" if held_out else "train"

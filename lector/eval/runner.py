@@ -19,7 +19,7 @@ import numpy as np
 
 from lector.core.document import Page
 from lector.engines.base import Engine
-from lector.eval.dataset import EvalDoc, load_dataset
+from lector.eval.dataset import EvalDoc, load_dataset, split_of
 from lector.eval.metrics import (Counts, bag_of_words, edit_distance, predicted_text, predicted_tokens,
                                  sum_counts, truth_text, truth_tokens)
 
@@ -102,7 +102,7 @@ class EvalReport:
 
 
 def evaluate(dataset_dir: str | Path, engine: Engine, limit: int | None = None, progress: bool = True,
-             label: str | None = None) -> EvalReport:
+             label: str | None = None, only: str | None = None) -> EvalReport:
     """Read every document of the dataset with `engine` and score it.
 
     `label` names the engine in the report (default `engine.name`), for comparing two
@@ -112,6 +112,8 @@ def evaluate(dataset_dir: str | Path, engine: Engine, limit: int | None = None, 
     from tqdm import tqdm
 
     docs = load_dataset(dataset_dir, limit=limit)
+    if only:
+        docs = [d for d in docs if split_of(d.id) == only]
     results: list[DocResult] = []
     bar = tqdm(docs, desc=f"{label or engine.name} on {Path(dataset_dir).name}", unit="page",
                file=sys.stderr, disable=not progress)

@@ -13,20 +13,14 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from lector.eval.dataset import EvalDoc, load_dataset
+from lector.detect.crops import cut, dark_on_light, padded_box
+from lector.eval.dataset import EvalDoc, load_dataset, split_of
 from lector.recognize.charset import DEFAULT_CHARSET, normalise_text
 from lector.recognize.preprocess import normalise_crop
 
 
-def is_validation(doc_id: str) -> bool:
-    """Every other document (by sorted position of its numeric id) is held out."""
-    digits = "".join(ch for ch in doc_id if ch.isdigit())
-    return (int(digits) // 2) % 2 == 1 if digits else hash(doc_id) % 2 == 1
-
-
 def split_documents(docs: list[EvalDoc]) -> tuple[list[EvalDoc], list[EvalDoc]]:
-    train = [d for d in docs if not is_validation(d.id)]
-    return train, [d for d in docs if is_validation(d.id)]
+    return [d for d in docs if split_of(d.id) == "train"], [d for d in docs if split_of(d.id) == "val"]
 
 
 def line_crops(doc: EvalDoc, charset: str = DEFAULT_CHARSET) -> list[tuple[np.ndarray, str]]:
@@ -38,12 +32,9 @@ def line_crops(doc: EvalDoc, charset: str = DEFAULT_CHARSET) -> list[tuple[np.nd
         text = normalise_text(" ".join(line.text.split()), charset)
         if line.box is None or not text:
             continue
-        x0, y0, x1, y1 = line.box.x0, line.box.y0, line.box.x1, line.box.y1
-        h = y1 - y0
-        if h < 6 or x1 - x0 < 4:
+        if line.box.height < 6 or line.box.width < 4:
             continue
-        pad_y, pad_x = int(round(0.1 * h)), int(round(0.25 * h))
-        crop = grey[max(0, int(y0) - pad_y): int(y1) + pad_y, max(0, int(x0) - pad_x): int(x1) + pad_x]
+        crop = dark_on_light(cut(grey, padded_box(line.box, grey.shape[1], grey.shape[0])))
         if crop.size:
             out.append((crop, text))
     return out

@@ -148,7 +148,7 @@ def train(cfg: TrainConfig) -> Path:
         seen += images.shape[0]
         loss_avg = loss.item() if loss_avg is None else 0.98 * loss_avg + 0.02 * loss.item()
         rate = seen / max(1e-6, time.time() - t0)
-        bar.set_postfix(loss=f"{loss_avg:.3f}", crops_s=f"{rate:.0f}")
+        bar.set_postfix(loss=f"{loss_avg:.3f}", crops_s=f"{rate:.0f}", refresh=False)
         record = {"step": step + 1, "loss": round(loss.item(), 4), "lr": lr_at(step, cfg),
                   "crops_per_s": round(rate, 1)}
         last = step + 1 == cfg.steps

@@ -1,0 +1,191 @@
+"""The `lector` command line: ocr, eval, train, synth, crops, detect.
+
+Each input file is processed on its own: a bad file prints one line naming it and the
+problem, the others are still done, and the exit code is the worst one seen.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from lector.core.errors import LectorError
+
+
+def _outputs_for(inputs: list[Path], out: str | None) -> list[Path]:
+    """Output stems: `-o OUT` is the stem for one input, a directory for several."""
+    if out is None:
+        return [Path(p.stem) for p in inputs]
+    if len(inputs) == 1 and not out.endswith("/") and not Path(out).is_dir():
+        return [Path(out)]
+    Path(out).mkdir(parents=True, exist_ok=True)
+    return [Path(out) / p.stem for p in inputs]
+
+
+def cmd_ocr(args) -> int:
+    from lector.export.json_export import write_json
+    from lector.export.pdf_export import write_searchable_pdf
+    from lector.export.text_export import write_text
+    from lector.io.load import load_pages
+    from lector.pipeline import LectorEngine, PipelineConfig
+    from lector.recognize.recognizer import RecognizerConfig
+
+    inputs = [Path(p) for p in args.inputs]
+    formats = set(args.formats.split(","))
+    try:
+        config = PipelineConfig(recognizer=RecognizerConfig(model_path=Path(args.model))) if args.model \
+            else PipelineConfig()
+        engine = LectorEngine(config)
+    except LectorError as err:
+        print(f"lector: {err}", file=sys.stderr)
+        return err.exit_code
+    worst = 0
+    for path, stem in zip(inputs, _outputs_for(inputs, args.output)):
+        try:
+            pages = load_pages(path)
+            doc = engine.read_document(pages, source=str(path))
+            stem.parent.mkdir(parents=True, exist_ok=True)
+            if "json" in formats:
+                write_json(doc, stem.with_suffix(".json"))
+            if "txt" in formats:
+                write_text(doc, stem.with_suffix(".txt"))
+            if "pdf" in formats:
+                write_searchable_pdf(doc, pages, stem.with_suffix(".pdf"))
+            words = len(doc.words)
+            print(f"{path}: {len(doc.pages)} page(s), {words} words -> {stem}.{{{','.join(sorted(formats))}}}",
+                  file=sys.stderr)
+        except LectorError as err:
+            print(f"lector: {err}", file=sys.stderr)
+            worst = max(worst, err.exit_code)
+        except Exception as err:  # one broken page never sinks the batch
+            print(f"lector: {path}: internal error: {err.__class__.__name__}: {err}", file=sys.stderr)
+            worst = max(worst, 1)
+    return worst
+
+
+def cmd_eval(args) -> int:
+    from lector.eval.runner import evaluate, format_comparison, format_table
+    engines = []
+    for name in args.engine.split(","):
+        if name == "lector":
+            from lector.pipeline import LectorEngine, PipelineConfig
+            from lector.recognize.recognizer import RecognizerConfig
+            engines.append(LectorEngine(PipelineConfig(recognizer=RecognizerConfig(model_path=Path(args.model))))
+                           if args.model else LectorEngine())
+        elif name == "tesseract":
+            from lector.engines.tesseract import TesseractEngine
+            engines.append(TesseractEngine())
+        else:
+            raise LectorError(f"unknown engine {name!r} (lector, tesseract)")
+    reports = []
+    for dataset in args.datasets:
+        for engine in engines:
+            report = evaluate(dataset, engine, limit=args.limit, only=args.only)
+            reports.append(report)
+            print(format_table(report))
+    if len(reports) > 1:
+        print(format_comparison(reports))
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps([r.to_dict() for r in reports], indent=2))
+    return 0
+
+
+def cmd_train(args) -> int:
+    from lector.train.train import TrainConfig, train
+    train(TrainConfig.from_file(Path(args.config)))
+    return 0
+
+
+def cmd_export(args) -> int:
+    from lector.train.publish import publish_checkpoint
+    publish_checkpoint(Path(args.checkpoint), Path(args.out))
+    return 0
+
+
+def cmd_synth(args) -> int:
+    if args.action == "make":
+        from lector.synth.shards import make_shards
+        make_shards(Path(args.out), args.n, seed=args.seed, workers=args.workers, shard_size=args.shard_size)
+    elif args.action == "grid":
+        from lector.synth.preview import write_grid
+        write_grid(Path(args.out), seed=args.seed)
+    return 0
+
+
+def cmd_crops(args) -> int:
+    from lector.train.real_crops import build_real_crops
+    print(json.dumps(build_real_crops(Path(args.dataset), Path(args.out)), indent=2))
+    return 0
+
+
+def cmd_detect(args) -> int:
+    from lector.detect.debug import write_debug_picture
+    from lector.io.load import load_pages
+    from lector.pipeline import to_grey
+    from lector.detect.mser import detect_lines
+    page = load_pages(Path(args.image))[0]
+    lines = detect_lines(to_grey(page.image))
+    print(json.dumps([{"box": l.box.as_list(), "segments": [s.box.as_list() for s in l.segments]} for l in lines]))
+    if args.debug:
+        write_debug_picture(page.image, lines, Path(args.debug))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="lector", description="OCR for documents.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("ocr", help="OCR images/PDFs into JSON, text and a searchable PDF")
+    p.add_argument("inputs", nargs="+")
+    p.add_argument("-o", "--output", help="output stem (one input) or directory (several)")
+    p.add_argument("--formats", default="json,txt,pdf")
+    p.add_argument("--model", help="ONNX word net (default: the shipped models/wordnet.onnx)")
+    p.set_defaults(func=cmd_ocr)
+    p = sub.add_parser("eval", help="score engines on datasets in the evaldata format")
+    p.add_argument("datasets", nargs="+")
+    p.add_argument("--engine", default="lector", help="lector, tesseract, or both comma-separated")
+    p.add_argument("--limit", type=int)
+    p.add_argument("--only", choices=["val", "train"], help="only the held-out (val) or fine-tune part")
+    p.add_argument("--json", help="write the reports as JSON here")
+    p.add_argument("--model")
+    p.set_defaults(func=cmd_eval)
+    p = sub.add_parser("train", help="train the word net from a JSON config")
+    p.add_argument("config")
+    p.set_defaults(func=cmd_train)
+    p = sub.add_parser("export", help="export a training checkpoint to ONNX with its card")
+    p.add_argument("checkpoint")
+    p.add_argument("out")
+    p.set_defaults(func=cmd_export)
+    p = sub.add_parser("synth", help="synthetic word crops")
+    p.add_argument("action", choices=["make", "grid"])
+    p.add_argument("--out", required=True)
+    p.add_argument("--n", type=int, default=100000)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--shard-size", type=int, default=5000)
+    p.set_defaults(func=cmd_synth)
+    p = sub.add_parser("crops", help="cut labelled line crops from a dataset (train/val split by document)")
+    p.add_argument("dataset")
+    p.add_argument("out")
+    p.set_defaults(func=cmd_crops)
+    p = sub.add_parser("detect", help="run the word detector on one image")
+    p.add_argument("image")
+    p.add_argument("--debug", help="write a picture of the detected lines and segments")
+    p.set_defaults(func=cmd_detect)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except LectorError as err:
+        print(f"lector: {err}", file=sys.stderr)
+        return err.exit_code
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,81 @@
+"""Lector's own engine: a composition of the stages, image -> Page, and `read()` for documents.
+
+    page image -> grey -> detect (lines of segments) -> crop -> recognize (text + CTC spans)
+               -> Wordinator (word boxes) -> confidence filter -> Page
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from lector.core.document import Document, Line, Page, Word
+from lector.detect.crops import cut, dark_on_light, padded_box
+from lector.detect.mser import DetectorConfig, detect_lines
+from lector.io.load import PageImage, image_from_array, iter_pages
+from lector.postprocess.wordinator import words_from_reading
+from lector.recognize.recognizer import Recognizer, RecognizerConfig
+
+
+@dataclass(frozen=True)
+class PipelineConfig:
+    detector: DetectorConfig = field(default_factory=DetectorConfig)
+    recognizer: RecognizerConfig = field(default_factory=RecognizerConfig)
+    drop_below: float = 0.35          # words less confident than this are noise
+
+
+def to_grey(image: np.ndarray) -> np.ndarray:
+    if image.ndim == 2:
+        return image
+    return cv2.cvtColor(image, cv2.COLOR_RGB2GRAY if image.shape[2] == 3 else cv2.COLOR_RGBA2GRAY)
+
+
+class LectorEngine:
+    """Loads the word net once; `read_page` is safe to call for many pages."""
+
+    name = "lector"
+
+    def __init__(self, config: PipelineConfig = PipelineConfig()):
+        self.config = config
+        self.recognizer = Recognizer(config.recognizer)
+
+    def read_page(self, image: np.ndarray, index: int = 0, dpi: float = 300.0) -> Page:
+        started = time.perf_counter()
+        grey = to_grey(image)
+        height, width = grey.shape
+        text_lines = detect_lines(grey, self.config.detector)
+        crops, boxes, owners = [], [], []
+        for line_no, text_line in enumerate(text_lines):
+            for segment in text_line.segments:
+                box = padded_box(segment.box, width, height)
+                crop = cut(grey, box)
+                if crop.size == 0:
+                    continue
+                crops.append(dark_on_light(crop))
+                boxes.append(box)
+                owners.append(line_no)
+        readings = self.recognizer.read(crops)
+        words_by_line: dict[int, list[Word]] = {}
+        for reading, crop, box, owner in zip(readings, crops, boxes, owners):
+            for word in words_from_reading(reading, crop, box, self.recognizer.time_stride):
+                if word.confidence >= self.config.drop_below:
+                    words_by_line.setdefault(owner, []).append(word)
+        lines = tuple(Line.from_words(words_by_line[k]) for k in sorted(words_by_line))
+        return Page(index=index, width=width, height=height, lines=lines, dpi=dpi,
+                    seconds=time.perf_counter() - started,
+                    meta={"engine": self.name, "model": str(self.config.recognizer.model_path.name)})
+
+    def read_document(self, pages: list[PageImage] | object, source: str = "") -> Document:
+        return Document(pages=tuple(self.read_page(p.image, p.index, p.dpi) for p in pages),
+                        source=source, engine=self.name)
+
+
+def read(source: str | Path | np.ndarray, engine: LectorEngine | None = None) -> Document:
+    """OCR an image or PDF file, or an image array, into a Document."""
+    engine = engine or LectorEngine()
+    if isinstance(source, np.ndarray):
+        return engine.read_document([image_from_array(source)], source="<array>")
+    return engine.read_document(iter_pages(source), source=str(source))

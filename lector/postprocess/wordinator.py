@@ -1,0 +1,69 @@
+"""The Wordinator: one box per word, from the CTC alignment of a multi-word crop.
+
+The recognizer reads a segment that may hold several words; each character comes back with
+the time steps where the net emitted it. A word's span runs from its first to its last
+character, widened by half the character pitch, then tightened to the ink in the crop.
+"""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from lector.core.document import Word
+from lector.core.geometry import Box
+from lector.recognize.ctc import CharSpan, Reading
+
+
+def _split_words(chars: tuple[CharSpan, ...]) -> list[list[CharSpan]]:
+    words, current = [], []
+    for span in chars:
+        if span.char == " ":
+            if current:
+                words.append(current)
+            current = []
+        else:
+            current.append(span)
+    if current:
+        words.append(current)
+    return words
+
+
+def word_confidence(chars: list[CharSpan]) -> float:
+    return float(np.exp(np.mean([np.log(max(c.probability, 1e-9)) for c in chars])))
+
+
+def words_from_reading(reading: Reading, crop: np.ndarray, crop_box: Box, time_stride: int = 4) -> list[Word]:
+    """Words with page boxes. `crop` is the grey crop (dark on light) cut at `crop_box`."""
+    groups = _split_words(reading.chars)
+    if not groups or reading.steps == 0:
+        return []
+    crop_w = crop.shape[1]
+    px_per_step = crop_w / (reading.steps * time_stride) * time_stride   # crop px per time step
+    centres = [(c.t_start + c.t_end) / 2 for c in reading.chars]
+    pitch = (centres[-1] - centres[0]) / (len(centres) - 1) if len(centres) > 1 else reading.steps / 2
+    _, ink = cv2.threshold(crop, 0, 1, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU) if crop.size else (0, None)
+    column_ink = ink.sum(axis=0) if ink is not None else None
+    words = []
+    for k, group in enumerate(groups):
+        lo = (group[0].t_start - 0.6 * pitch) * px_per_step
+        hi = (group[-1].t_end + 1 + 0.6 * pitch) * px_per_step
+        # never reach past the neighbouring words' characters
+        if k > 0:
+            lo = max(lo, (groups[k - 1][-1].t_end + 1) * px_per_step)
+        if k + 1 < len(groups):
+            hi = min(hi, groups[k + 1][0].t_start * px_per_step)
+        lo, hi = int(max(0, np.floor(lo))), int(min(crop_w, np.ceil(hi)))
+        if column_ink is not None and hi > lo:
+            cols = np.nonzero(column_ink[lo:hi] > 0)[0]
+            if len(cols):
+                lo, hi = lo + int(cols[0]), lo + int(cols[-1]) + 1
+        if hi <= lo:
+            hi = min(crop_w, lo + 1)
+        y0, y1 = 0, crop.shape[0]
+        if ink is not None:
+            rows = np.nonzero(ink[:, lo:hi].sum(axis=1) > 0)[0]
+            if len(rows):
+                y0, y1 = int(rows[0]), int(rows[-1]) + 1
+        box = Box(crop_box.x0 + lo, crop_box.y0 + y0, crop_box.x0 + hi, crop_box.y0 + y1)
+        words.append(Word("".join(c.char for c in group), box, word_confidence(group)))
+    return words

@@ -1,0 +1,29 @@
+"""Turn a training checkpoint into a shippable ONNX model with its card."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import torch
+
+from lector.train.export import export_onnx
+from lector.train.model import WordNet, WordNetConfig
+
+
+def load_checkpoint_model(checkpoint: Path) -> tuple[WordNet, dict]:
+    state = torch.load(checkpoint, weights_only=False)
+    cfg = state["config"]
+    model = WordNet(WordNetConfig(num_classes=len(cfg["charset"]) + 1, channels=tuple(cfg["channels"]),
+                                  lstm_hidden=cfg["lstm_hidden"]))
+    model.load_state_dict(state["model"])
+    return model.eval(), state
+
+
+def publish_checkpoint(checkpoint: Path, out: Path, metrics: dict | None = None, data: list | None = None) -> Path:
+    model, state = load_checkpoint_model(checkpoint)
+    cfg = state["config"]
+    run_config = json.loads((checkpoint.parent / "config.json").read_text()) if (checkpoint.parent / "config.json").exists() else {}
+    card = {"name": out.stem, "run": cfg["run_dir"], "steps": state["step"], "git": run_config.get("git", "unknown"),
+            "goal": cfg.get("goal", ""), "architecture": {"channels": cfg["channels"], "lstm_hidden": cfg["lstm_hidden"]},
+            "training_data": data or [], "metrics": metrics or {}}
+    return export_onnx(model, cfg["charset"], out, card)
