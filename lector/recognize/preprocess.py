@@ -29,7 +29,7 @@ def normalise_crop(grey: np.ndarray, height: int = INPUT_HEIGHT, max_width: int 
     lo, hi = np.percentile(resized, (2, 98))
     if hi - lo < 8:
         lo, hi = min(lo, hi - 8), max(hi, lo + 8)
-    return np.clip((resized - lo) / (hi - lo), 0.0, 1.0)
+    return np.clip((resized - np.float32(lo)) / np.float32(hi - lo), 0.0, 1.0).astype(np.float32)
 
 
 def batch_crops(crops: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:

@@ -43,6 +43,7 @@ class TrainConfig:
     threads: int = 2
     eval_every: int = 500
     checkpoint_every: int = 200
+    log_every: int = 50
     init_from: str = ""          # a checkpoint to start from (fine-tuning)
     goal: str = ""
 
@@ -103,7 +104,8 @@ def _load_sets(dirs: list[str], charset: str, batch_size: int) -> CropSet | None
     return CropSet(crops, labels, charset, batch_size) if crops else None
 
 
-def train(cfg: TrainConfig) -> Path:
+def train(cfg: TrainConfig, stop_after: int | None = None) -> Path:
+    """Train (or resume) the run in `cfg.run_dir`; `stop_after` ends early, as a kill would."""
     torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
     run_dir = Path(cfg.run_dir)
@@ -156,7 +158,7 @@ def train(cfg: TrainConfig) -> Path:
             for name, val in val_sets.items():
                 record[f"val_{name}"] = evaluate_set(model, val, cfg.charset)
             tqdm.write(json.dumps(record))
-        if (step + 1) % 50 == 0 or last or len(record) > 4:
+        if (step + 1) % cfg.log_every == 0 or last or len(record) > 4:
             metrics_file.write(json.dumps(record) + "\n")
             metrics_file.flush()
         if (step + 1) % cfg.checkpoint_every == 0 or last:
@@ -164,5 +166,7 @@ def train(cfg: TrainConfig) -> Path:
             torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "step": step + 1,
                         "config": asdict(cfg)}, tmp)
             tmp.replace(ckpt_path)
+        if stop_after is not None and step + 1 >= stop_after:
+            break
     metrics_file.close()
     return ckpt_path

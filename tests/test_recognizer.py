@@ -1,0 +1,80 @@
+"""The word net at inference: CTC decoding, ONNX/PyTorch parity, a model that describes itself."""
+from __future__ import annotations
+
+import numpy as np
+import onnx
+import pytest
+import torch
+
+from lector.core.errors import ModelError
+from lector.recognize.charset import DEFAULT_CHARSET
+from lector.recognize.ctc import greedy_decode
+from lector.recognize.preprocess import batch_crops, normalise_crop
+from lector.recognize.recognizer import Recognizer, RecognizerConfig
+
+
+def _log_probs(path: list[int], classes: int = 5, p: float = 0.9) -> np.ndarray:
+    lp = np.full((len(path), classes), np.log((1 - p) / (classes - 1)), np.float32)
+    lp[np.arange(len(path)), path] = np.log(p)
+    return lp
+
+
+def test_greedy_decode_collapses_repeats_and_keeps_spans():
+    # classes: 0 blank, 1 'a', 2 'b', 3 ' ' ; "aa-b b" with a blank separating a repeated 'b'
+    charset = "ab "
+    reading = greedy_decode(_log_probs([1, 1, 0, 2, 3, 2, 0, 2, 0]), steps=9, charset=charset)
+    assert reading.text == "ab bb"
+    assert [(c.char, c.t_start, c.t_end) for c in reading.chars] == [
+        ("a", 0, 1), ("b", 3, 3), (" ", 4, 4), ("b", 5, 5), ("b", 7, 7)]
+    assert 0.85 < reading.confidence <= 0.9 + 1e-6
+
+
+def test_decode_ignores_padding_steps_and_confidence_drops_with_doubt():
+    charset = "ab "
+    sure = greedy_decode(_log_probs([1, 0, 2, 1, 1]), steps=3, charset=charset)
+    assert sure.text == "ab"
+    doubtful = greedy_decode(_log_probs([1, 0, 2], p=0.4), steps=3, charset=charset)
+    assert doubtful.text == "ab" and doubtful.confidence < sure.confidence - 0.3
+
+
+def test_normalise_crop_height_width_and_contrast():
+    crop = np.full((64, 200), 200, np.uint8)
+    crop[20:40, 30:170] = 60
+    out = normalise_crop(crop)
+    assert out.shape == (32, 100) and out.dtype == np.float32
+    assert out.min() == pytest.approx(0.0) and out.max() == pytest.approx(1.0)
+    batch, steps = batch_crops([out, normalise_crop(crop[:, :80])])
+    assert batch.shape == (2, 1, 32, 100) and list(steps) == [25, 10]
+
+
+def test_onnx_matches_pytorch_on_random_inputs(tiny_model):
+    model, path = tiny_model
+    recognizer = Recognizer(RecognizerConfig(model_path=path, threads=1))
+    rng = np.random.default_rng(0)
+    for batch_size, width in ((1, 16), (3, 64), (5, 200)):
+        images = rng.random((batch_size, 1, 32, width), dtype=np.float32)
+        with torch.no_grad():
+            expected = model(torch.from_numpy(images)).numpy()
+        got = recognizer.log_probs(images)
+        assert got.shape == expected.shape == (width // 4, batch_size, len(DEFAULT_CHARSET) + 1)
+        assert np.abs(got - expected).max() < 1e-4
+
+
+def test_recognizer_reads_metadata_and_keeps_input_order(tiny_model):
+    _, path = tiny_model
+    recognizer = Recognizer(RecognizerConfig(model_path=path))
+    assert recognizer.charset == DEFAULT_CHARSET and recognizer.input_height == 32
+    crops = [np.full((20, w), 255, np.uint8) for w in (300, 40, 120)]
+    readings = recognizer.read(crops)
+    assert [r.steps for r in readings] == [normalise_crop(c).shape[1] // 4 for c in crops]
+
+
+def test_missing_or_anonymous_model_is_a_model_error(tmp_path, tiny_model):
+    with pytest.raises(ModelError, match="not found"):
+        Recognizer(RecognizerConfig(model_path=tmp_path / "nope.onnx"))
+    proto = onnx.load(str(tiny_model[1]))
+    del proto.metadata_props[:]
+    bare = tmp_path / "bare.onnx"
+    onnx.save(proto, str(bare))
+    with pytest.raises(ModelError, match="charset"):
+        Recognizer(RecognizerConfig(model_path=bare))
