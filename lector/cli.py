@@ -108,6 +108,12 @@ def cmd_synth(args) -> int:
     if args.action == "make":
         from lector.synth.shards import make_shards
         make_shards(Path(args.out), args.n, seed=args.seed, workers=args.workers, shard_size=args.shard_size)
+    elif args.action == "page":
+        import cv2
+        from lector.synth.page import photo_like, render_receipt
+        image, words = photo_like(*render_receipt(seed=args.seed), seed=args.seed, tilt_deg=0.8)
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        cv2.imwrite(args.out, cv2.cvtColor(image, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 85])
     elif args.action == "grid":
         from lector.synth.preview import write_grid
         write_grid(Path(args.out), seed=args.seed)
@@ -158,7 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("out")
     p.set_defaults(func=cmd_export)
     p = sub.add_parser("synth", help="synthetic word crops")
-    p.add_argument("action", choices=["make", "grid"])
+    p.add_argument("action", choices=["make", "grid", "page"])
     p.add_argument("--out", required=True)
     p.add_argument("--n", type=int, default=100000)
     p.add_argument("--seed", type=int, default=0)

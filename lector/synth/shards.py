@@ -51,13 +51,19 @@ def _write_shard(job: tuple[str, int, int]) -> int:
         grey, text = _GENERATOR.sample(index)
         crops.append((normalise_crop(grey) * 255).astype(np.uint8))
         labels.append(text)
+    write_shard(path, crops, labels)
+    return size
+
+
+def write_shard(path: Path, crops: list[np.ndarray], labels: list[str]) -> None:
+    """Normalised uint8 crops (32 x W each) and labels, written atomically."""
     widths = np.array([c.shape[1] for c in crops], np.int32)
     offsets = np.concatenate([[0], np.cumsum(widths)[:-1]]).astype(np.int64)
-    pixels = np.concatenate(crops, axis=1)
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp.npz")
-    np.savez(tmp, pixels=pixels, widths=widths, offsets=offsets, labels=np.array(json.dumps(labels)))
+    np.savez(tmp, pixels=np.concatenate(crops, axis=1), widths=widths, offsets=offsets,
+             labels=np.array(json.dumps(labels)))
     os.replace(tmp, path)
-    return size
 
 
 def make_shards(out_dir: Path, n: int, seed: int = 0, workers: int = 2, shard_size: int = 5000) -> Path:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 import onnx
@@ -16,9 +17,12 @@ def export_onnx(model: WordNet, charset: str, path: Path, card: dict) -> Path:
     model = model.eval()
     example = torch.rand(2, 1, INPUT_HEIGHT, 64)
     path.parent.mkdir(parents=True, exist_ok=True)
-    torch.onnx.export(model, (example,), str(path), input_names=["images"], output_names=["log_probs"],
-                      dynamic_axes={"images": {0: "batch", 3: "width"}, "log_probs": {0: "steps", 1: "batch"}},
-                      opset_version=17, dynamo=False)
+    with warnings.catch_warnings():
+        # the LSTM has no initial-state inputs, so any batch size is safe (the parity test checks)
+        warnings.simplefilter("ignore")
+        torch.onnx.export(model, (example,), str(path), input_names=["images"], output_names=["log_probs"],
+                          dynamic_axes={"images": {0: "batch", 3: "width"}, "log_probs": {0: "steps", 1: "batch"}},
+                          opset_version=17, dynamo=False)
     proto = onnx.load(str(path))
     meta = {"charset": charset, "input_height": str(INPUT_HEIGHT), "time_stride": str(TIME_STRIDE),
             "normalisation": "grey, resize to height, stretch 2nd-98th percentile to [0,1]",

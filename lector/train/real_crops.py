@@ -7,7 +7,6 @@ The split is by document, never by line: a document's crops are all train or all
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import cv2
@@ -17,6 +16,7 @@ from lector.detect.crops import cut, dark_on_light, padded_box
 from lector.eval.dataset import EvalDoc, load_dataset, split_of
 from lector.recognize.charset import DEFAULT_CHARSET, normalise_text
 from lector.recognize.preprocess import normalise_crop
+from lector.synth.shards import write_shard
 
 
 def split_documents(docs: list[EvalDoc]) -> tuple[list[EvalDoc], list[EvalDoc]]:
@@ -41,14 +41,7 @@ def line_crops(doc: EvalDoc, charset: str = DEFAULT_CHARSET) -> list[tuple[np.nd
 
 
 def write_crop_shard(path: Path, crops: list[np.ndarray], labels: list[str]) -> None:
-    normalised = [(normalise_crop(c) * 255).astype(np.uint8) for c in crops]
-    widths = np.array([c.shape[1] for c in normalised], np.int32)
-    offsets = np.concatenate([[0], np.cumsum(widths)[:-1]]).astype(np.int64)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp.npz")
-    np.savez(tmp, pixels=np.concatenate(normalised, axis=1), widths=widths, offsets=offsets,
-             labels=np.array(json.dumps(labels)))
-    os.replace(tmp, path)
+    write_shard(path, [(normalise_crop(c) * 255).astype(np.uint8) for c in crops], labels)
 
 
 def build_real_crops(dataset_dir: Path, out_dir: Path) -> dict:
@@ -61,3 +54,29 @@ def build_real_crops(dataset_dir: Path, out_dir: Path) -> dict:
         counts[part] = {"documents": len(part_docs), "crops": len(pairs)}
     (out_dir / "manifest.json").write_text(json.dumps({"source": str(dataset_dir), **counts}, indent=2))
     return counts
+
+
+def recase_word(truth: str, read: str) -> str:
+    """The truth word in the case the model read it, where the two agree case-insensitively.
+
+    SROIE-style truth is upper-cased even where the receipt prints lower case; teaching the net
+    that lower-case glyphs are capitals would spoil it on every other document. Only clean
+    case patterns (lower, Title, UPPER) are taken over; anything else keeps the truth.
+    """
+    if truth.casefold() == read.casefold() and (read.islower() or read.istitle() or read.isupper()):
+        return read
+    return truth
+
+
+def recase_labels(crops: list[np.ndarray], labels: list[str], read_texts: list[str]) -> tuple[list[str], int]:
+    """Labels with the case of the model's reading word by word; also how many words changed."""
+    out, changed = [], 0
+    for truth, read in zip(labels, read_texts):
+        t_words, r_words = truth.split(" "), read.split(" ")
+        if len(t_words) != len(r_words):
+            out.append(truth)
+            continue
+        words = [recase_word(t, r) for t, r in zip(t_words, r_words)]
+        changed += sum(a != b for a, b in zip(words, t_words))
+        out.append(" ".join(words))
+    return out, changed

@@ -1,0 +1,95 @@
+"""`make bench`: speed and word-net accuracy, written to bench/results/*.json.
+
+- pages/s of Lector and Tesseract on the same sroie_dev pages, one thread each, measured
+  side by side (A B A B per page) so machine noise hits both alike;
+- recognizer throughput (crops/s, batched, 2 threads) on real line crops;
+- single-word accuracy (SWA) of the word net on real line crops cut from the held-out half
+  of sroie_dev by its truth boxes (truth is upper-case: case-insensitive SWA is the figure).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+EVALDATA = ROOT.parent / "shared" / "evaldata"
+RESULTS = ROOT / "bench" / "results"
+
+
+def bench_pages(limit: int) -> dict:
+    from lector.engines.tesseract import TesseractEngine
+    from lector.eval.dataset import load_dataset
+    from lector.pipeline import LectorEngine, PipelineConfig
+    from lector.recognize.recognizer import RecognizerConfig
+
+    os.environ["OMP_THREAD_LIMIT"] = "1"
+    lector_engine = LectorEngine(PipelineConfig(recognizer=RecognizerConfig(threads=1)))
+    tesseract = TesseractEngine()
+    docs = load_dataset(EVALDATA / "sroie_dev", limit=limit)
+    times = {"lector": [], "tesseract": []}
+    for doc in docs:
+        image = cv2.cvtColor(cv2.imread(str(doc.image_path)), cv2.COLOR_BGR2RGB)
+        for name, engine in (("lector", lector_engine), ("tesseract", tesseract)):
+            started = time.perf_counter()
+            engine.read_page(image)
+            times[name].append(time.perf_counter() - started)
+    med = {k: statistics.median(v) for k, v in times.items()}
+    return {"pages": len(docs), "threads": 1,
+            "median_s_per_page": med, "pages_per_s": {k: 1 / v for k, v in med.items()},
+            "lector_over_tesseract_time_ratio": med["lector"] / med["tesseract"]}
+
+
+def bench_recognizer() -> dict:
+    from lector.detect.crops import cut, dark_on_light, padded_box
+    from lector.eval.dataset import load_dataset, split_of
+    from lector.recognize.recognizer import Recognizer, RecognizerConfig
+
+    recognizer = Recognizer(RecognizerConfig(threads=2))
+    crops, truths = [], []
+    for doc in load_dataset(EVALDATA / "sroie_dev"):
+        if split_of(doc.id) != "val":
+            continue
+        grey = cv2.imread(str(doc.image_path), cv2.IMREAD_GRAYSCALE)
+        for line in doc.lines:
+            if line.box is None or not line.text.strip() or line.box.height < 6:
+                continue
+            crops.append(dark_on_light(cut(grey, padded_box(line.box, grey.shape[1], grey.shape[0]))))
+            truths.append(" ".join(line.text.split()))
+    started = time.perf_counter()
+    readings = recognizer.read(crops)
+    seconds = time.perf_counter() - started
+    exact = sum(r.text == t for r, t in zip(readings, truths))
+    folded = sum(r.text.casefold() == t.casefold() for r, t in zip(readings, truths))
+    from rapidfuzz.distance import Levenshtein
+    edits = sum(Levenshtein.distance(r.text.casefold(), t.casefold()) for r, t in zip(readings, truths))
+    return {"crops": len(crops), "threads": 2, "crops_per_s": len(crops) / seconds,
+            "mean_crop_width_px_at_32": float(np.mean([c.shape[1] * 32 / max(1, c.shape[0]) for c in crops])),
+            "swa_exact": exact / len(crops), "swa_case_insensitive": folded / len(crops),
+            "cer_case_insensitive": edits / sum(len(t) for t in truths),
+            "model_card": recognizer.card}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--pages", type=int, default=40)
+    args = parser.parse_args()
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    machine = {"cpu_count": os.cpu_count(), "platform": platform.platform(), "date": time.strftime("%Y-%m-%d")}
+    recognizer = bench_recognizer()
+    (RESULTS / "recognizer.json").write_text(json.dumps({**recognizer, "machine": machine}, indent=2))
+    print(json.dumps({k: v for k, v in recognizer.items() if k != "model_card"}, indent=2))
+    pages = bench_pages(args.pages)
+    (RESULTS / "pages.json").write_text(json.dumps({**pages, "machine": machine}, indent=2))
+    print(json.dumps(pages, indent=2))
+
+
+if __name__ == "__main__":
+    main()
