@@ -24,7 +24,7 @@ from lector.recognize.recognizer import Recognizer, RecognizerConfig
 class PipelineConfig:
     detector: DetectorConfig = field(default_factory=DetectorConfig)
     recognizer: RecognizerConfig = field(default_factory=RecognizerConfig)
-    drop_below: float = 0.35          # words less confident than this are noise
+    drop_below: float | None = None   # words less confident are noise; None: the model card's value
 
 
 def to_grey(image: np.ndarray) -> np.ndarray:
@@ -41,6 +41,8 @@ class LectorEngine:
     def __init__(self, config: PipelineConfig = PipelineConfig()):
         self.config = config
         self.recognizer = Recognizer(config.recognizer)
+        card_threshold = self.recognizer.card.get("thresholds", {}).get("drop_below", 0.35)
+        self.drop_below = card_threshold if config.drop_below is None else config.drop_below
 
     def read_page(self, image: np.ndarray, index: int = 0, dpi: float = 300.0) -> Page:
         started = time.perf_counter()
@@ -61,7 +63,7 @@ class LectorEngine:
         words_by_line: dict[int, list[Word]] = {}
         for reading, crop, box, owner in zip(readings, crops, boxes, owners):
             for word in words_from_reading(reading, crop, box, self.recognizer.time_stride):
-                if word.confidence >= self.config.drop_below:
+                if word.confidence >= self.drop_below:
                     words_by_line.setdefault(owner, []).append(word)
         lines = tuple(Line.from_words(words_by_line[k]) for k in sorted(words_by_line))
         return Page(index=index, width=width, height=height, lines=lines, dpi=dpi,
