@@ -2,7 +2,7 @@
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
-APT_PACKAGES := tesseract-ocr tesseract-ocr-eng poppler-utils qpdf fonts-dejavu fonts-liberation2 \
+APT_PACKAGES := tesseract-ocr tesseract-ocr-eng poppler-utils qpdf mupdf-tools fonts-dejavu fonts-liberation2 \
 	fonts-urw-base35 fonts-noto-core fonts-freefont-ttf fonts-crosextra-carlito fonts-crosextra-caladea
 
 .PHONY: demo test bench system venv venv-train clean

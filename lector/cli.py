@@ -23,45 +23,123 @@ def _outputs_for(inputs: list[Path], out: str | None) -> list[Path]:
     return [Path(out) / p.stem for p in inputs]
 
 
+OUTPUT_FORMATS = ("json", "txt", "pdf", "hocr", "alto")
+
+
 def cmd_ocr(args) -> int:
-    from lector.export.json_export import write_json
-    from lector.export.pdf_export import write_searchable_pdf
-    from lector.export.text_export import write_text
-    from lector.io.load import load_pages
+    from lector.pdf_ocr import PdfMode, parse_page_ranges
     from lector.pipeline import LectorEngine, PipelineConfig
     from lector.recognize.recognizer import RecognizerConfig
 
     inputs = [Path(p) for p in args.inputs]
-    formats = set(args.formats.split(","))
     try:
+        formats = _parse_formats(args.formats)
+        page_numbers = parse_page_ranges(args.pages) if args.pages else None
+        if args.sidecar and len(inputs) > 1 and not args.merge:
+            raise LectorError("--sidecar takes one input (or several with --merge)")
         config = PipelineConfig(recognizer=RecognizerConfig(model_path=Path(args.model))) if args.model \
             else PipelineConfig()
         engine = LectorEngine(config)
     except LectorError as err:
         print(f"lector: {err}", file=sys.stderr)
         return err.exit_code
+    jobs = [(inputs, Path(args.output or "merged"))] if args.merge \
+        else [([path], stem) for path, stem in zip(inputs, _outputs_for(inputs, args.output))]
     worst = 0
-    for path, stem in zip(inputs, _outputs_for(inputs, args.output)):
+    for paths, stem in jobs:
         try:
-            pages = load_pages(path)
-            doc = engine.read_document(pages, source=str(path))
-            stem.parent.mkdir(parents=True, exist_ok=True)
-            if "json" in formats:
-                write_json(doc, stem.with_suffix(".json"))
-            if "txt" in formats:
-                write_text(doc, stem.with_suffix(".txt"))
-            if "pdf" in formats:
-                write_searchable_pdf(doc, pages, stem.with_suffix(".pdf"))
-            words = len(doc.words)
-            print(f"{path}: {len(doc.pages)} page(s), {words} words -> {stem}.{{{','.join(sorted(formats))}}}",
-                  file=sys.stderr)
+            worst = max(worst, _ocr_job(paths, stem, engine, formats, PdfMode(args.mode), page_numbers, args))
         except LectorError as err:
             print(f"lector: {err}", file=sys.stderr)
             worst = max(worst, err.exit_code)
-        except Exception as err:  # one broken page never sinks the batch
-            print(f"lector: {path}: internal error: {err.__class__.__name__}: {err}", file=sys.stderr)
+        except Exception as err:  # one broken file never sinks the batch
+            print(f"lector: {', '.join(map(str, paths))}: internal error: {err.__class__.__name__}: {err}",
+                  file=sys.stderr)
             worst = max(worst, 1)
     return worst
+
+
+def _parse_formats(text: str) -> set[str]:
+    formats = {f.strip() for f in text.split(",") if f.strip()}
+    unknown = formats - set(OUTPUT_FORMATS)
+    if unknown or not formats:
+        raise LectorError(f"--formats: unknown {', '.join(sorted(unknown)) or 'empty list'} "
+                          f"(choose from {', '.join(OUTPUT_FORMATS)})")
+    return formats
+
+
+def _ocr_job(paths: list[Path], stem: Path, engine, formats: set[str], mode, page_numbers, args) -> int:
+    """OCR one input (or several merged into one document) and write every asked-for output.
+
+    A single PDF keeps its own pages and gets text layers; images (and merged inputs) become a
+    new PDF of their page images. Returns the exit code of problems that left pages undone.
+    """
+    import dataclasses
+
+    from lector.export.pdf_export import write_searchable_pdf
+    from lector.io.load import file_kind, iter_pages
+    from lector.pdf_ocr import ocr_pdf
+
+    exit_code = 0
+    if len(paths) == 1 and file_kind(paths[0]) == "PDF":
+        if "pdf" in formats and stem.with_suffix(".pdf").resolve() == paths[0].resolve():
+            raise LectorError("the output PDF would overwrite the input; choose another name with -o",
+                              str(paths[0]))
+        result = ocr_pdf(paths[0], engine.read_page, mode=mode, page_numbers=page_numbers, dpi=args.dpi,
+                         debug=args.debug_layer)
+        doc = result.document
+        for problem in result.problems:
+            print(f"lector: {problem}", file=sys.stderr)
+            exit_code = max(exit_code, problem.exit_code)
+        stem.parent.mkdir(parents=True, exist_ok=True)
+        if "pdf" in formats:
+            _write_bytes(stem.with_suffix(".pdf"), result.pdf)
+        if result.debug_pdf is not None:
+            _write_bytes(stem.with_name(stem.name + ".debug.pdf"), result.debug_pdf)
+    else:
+        page_images = [page for path in paths for page in iter_pages(path, pdf_dpi=args.dpi)]
+        if page_numbers is not None:
+            page_images = [page for position, page in enumerate(page_images) if position in page_numbers]
+        if len(paths) > 1:  # merged: pages numbered through the whole document
+            page_images = [dataclasses.replace(page, index=index) for index, page in enumerate(page_images)]
+        if not page_images:
+            raise LectorError("--pages: none of the pages asked for is in the input", str(paths[0]))
+        source = str(paths[0]) if len(paths) == 1 else ", ".join(map(str, paths))
+        doc = engine.read_document(page_images, source=source)
+        stem.parent.mkdir(parents=True, exist_ok=True)
+        if "pdf" in formats:
+            write_searchable_pdf(doc, page_images, stem.with_suffix(".pdf"))
+        if args.debug_layer:
+            write_searchable_pdf(doc, page_images, stem.with_name(stem.name + ".debug.pdf"), debug=True)
+    _write_documents(doc, stem, formats, args.sidecar)
+    source = ", ".join(map(str, paths))
+    print(f"{source}: {len(doc.pages)} page(s), {len(doc.words)} words -> "
+          f"{stem}.{{{','.join(sorted(formats))}}}", file=sys.stderr)
+    return exit_code
+
+
+def _write_documents(doc, stem: Path, formats: set[str], sidecar: str | None) -> None:
+    from lector.export.alto import write_alto
+    from lector.export.hocr import write_hocr
+    from lector.export.json_export import write_json
+    from lector.export.text_export import write_text
+
+    if "json" in formats:
+        write_json(doc, stem.with_suffix(".json"))
+    if "txt" in formats:
+        write_text(doc, stem.with_suffix(".txt"))
+    if "hocr" in formats:
+        write_hocr(doc, stem.with_suffix(".hocr"))
+    if "alto" in formats:
+        write_alto(doc, stem.with_suffix(".alto.xml"))
+    if sidecar:
+        Path(sidecar).parent.mkdir(parents=True, exist_ok=True)
+        write_text(doc, sidecar)
+
+
+def _write_bytes(path: Path, data: bytes) -> None:
+    from lector.export._atomic import write_atomically
+    write_atomically(path, data)
 
 
 def cmd_eval(args) -> int:
@@ -80,12 +158,9 @@ def cmd_eval(args) -> int:
             raise LectorError(f"unknown engine {name!r} (lector, tesseract)")
     reports = []
     for dataset in args.datasets:
-        for engine in engines:
-            report = evaluate(dataset, engine, limit=args.limit, only=args.only)
-            reports.append(report)
-            print(format_table(report))
-    if len(reports) > 1:
-        print(format_comparison(reports))
+        per_dataset = [evaluate(dataset, engine, limit=args.limit, only=args.only) for engine in engines]
+        reports += per_dataset
+        print(format_comparison(per_dataset) if len(per_dataset) > 1 else format_table(per_dataset[0]))
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps([r.to_dict() for r in reports], indent=2))
@@ -142,11 +217,23 @@ def cmd_detect(args) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lector", description="OCR for documents.")
     sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("ocr", help="OCR images/PDFs into JSON, text and a searchable PDF")
+    p = sub.add_parser("ocr", help="OCR images/PDFs into JSON, text, hOCR, ALTO and a searchable PDF")
     p.add_argument("inputs", nargs="+")
     p.add_argument("-o", "--output", help="output stem (one input) or directory (several)")
-    p.add_argument("--formats", default="json,txt,pdf")
+    p.add_argument("--formats", default="json,txt,pdf",
+                   help=f"comma-separated, of {','.join(OUTPUT_FORMATS)} (default: json,txt,pdf)")
     p.add_argument("--model", help="ONNX word net (default: the shipped models/wordnet.onnx)")
+    p.add_argument("--sidecar", metavar="FILE", help="also write the recognised text to FILE")
+    p.add_argument("--mode", choices=["skip", "force", "redo"], default="skip",
+                   help="PDF pages that already have text: skip them (default), force: replace the "
+                        "page by its rendering with a new text layer, redo: replace an earlier "
+                        "invisible OCR layer")
+    p.add_argument("--pages", help="only these pages, counted from 1: e.g. 1-3,5,9-")
+    p.add_argument("--dpi", type=float, default=300.0, help="resolution to render PDF pages at (default 300)")
+    p.add_argument("--debug-layer", action="store_true",
+                   help="also write STEM.debug.pdf with the text layer visible (red boxes and words)")
+    p.add_argument("--merge", action="store_true",
+                   help="all inputs into one document and one new PDF (-o names it; default 'merged')")
     p.set_defaults(func=cmd_ocr)
     p = sub.add_parser("eval", help="score engines on datasets in the evaldata format")
     p.add_argument("datasets", nargs="+")

@@ -311,3 +311,44 @@ def _patch_png_size(data: bytearray, width: int, height: int) -> None:
     assert data[12:16] == b"IHDR"
     data[16:24] = struct.pack(">II", width, height)
     data[29:33] = struct.pack(">I", zlib.crc32(bytes(data[12:29])))
+
+
+# --- the file's own picture, kept for the PDF writer ----------------------------------------
+
+def test_jpeg_and_png_keep_their_bytes_when_they_are_the_pixels(tmp_path: Path) -> None:
+    jpeg, png = tmp_path / "a.jpg", tmp_path / "b.png"
+    noise_image().save(jpeg, quality=80)
+    noise_image().save(png)
+    for path, kind in ((jpeg, "JPEG"), (png, "PNG")):
+        (page,) = load_pages(path)
+        assert page.encoded is not None and page.encoded.format == kind
+        assert page.encoded.data == path.read_bytes()
+
+
+@pytest.mark.parametrize("name,save", [
+    ("turned.jpg", lambda image, path: image.save(path, exif=_orientation(6))),
+    ("alpha.png", lambda image, path: image.convert("RGBA").save(path)),
+    ("palette-transparent.png", lambda image, path: image.convert("P").save(path, transparency=0)),
+    ("page.tif", lambda image, path: image.save(path)),
+    ("fax.png", lambda image, path: image.save(path, dpi=(200, 100))),
+])
+def test_no_bytes_kept_where_the_pixels_differ_from_the_file(tmp_path: Path, name: str, save) -> None:
+    path = tmp_path / name
+    save(noise_image(), path)
+    (page,) = load_pages(path)
+    assert page.encoded is None
+
+
+def test_file_kind_comes_from_the_content(tmp_path: Path) -> None:
+    from lector.io.load import file_kind
+    path = tmp_path / "really-a-pdf.png"
+    path.write_bytes(letter_pdf(tmp_path / "x.pdf", pages=1).read_bytes())
+    assert file_kind(path) == "PDF"
+    with pytest.raises(InputError):
+        file_kind(tmp_path / "missing.pdf")
+
+
+def _orientation(value: int) -> Image.Exif:
+    exif = Image.Exif()
+    exif[0x0112] = value
+    return exif

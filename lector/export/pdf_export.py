@@ -1,131 +1,168 @@
-"""Searchable PDF: each page image, with the recognised words as an invisible text layer on top.
+"""Searchable PDF from page images: each page the picture, with the words as an invisible layer.
 
-The text layer is written so that text extractors (pdftotext, pdf.js, Acrobat) get the words
-back in reading order with single spaces, and a search highlight falls on the word in the
-picture: every word is one positioned run in render mode 3 (invisible) whose advance is
-stretched (Tz) to the word box's width, followed by a space stretched to end where the next
-word starts. Within a line the baseline is flat, so extractors keep the line together.
+The page is the image's size at its resolution (the loader's dpi, 300 when the file does not
+say). The picture is embedded as the file stored it where PDF can take it (JPEG as DCT data,
+PNG's deflated rows with their PNG predictors, as img2pdf does): no second lossy encoding and
+no growth. Other pictures are encoded once: black-and-white as 1-bit Flate (exact), grey and
+colour as JPEG at quality 90. The text layer is `text_layer`'s, the same one existing PDFs get.
 
-Built with pikepdf rather than reportlab: reportlab wraps every stream, images included, in
-ASCII85 (a quarter bigger) unless a process-wide setting is changed, and re-encodes images as
-Flate; here each stream is written once, JPEG or Flate, and the widths the layout relies on are
-written into the font dictionary so every viewer measures the words the way we did.
+Built with pikepdf (qpdf) rather than reportlab or fpdf2: pikepdf is the one of the three that
+also edits existing PDFs (the overlay needs it), so new and existing PDFs get their layer from
+the same code; it writes each stream once, as given (JPEG and PNG data pass through, where
+reportlab decodes and re-encodes pictures); and the font objects, widths and ToUnicode map are
+exactly the ones `text_layer` lays out with, not a library's own subset and mapping.
 """
 from __future__ import annotations
 
 import io
+import struct
 import zlib
-from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 
 import numpy as np
 import pikepdf
 from PIL import Image
-from reportlab.pdfbase.pdfmetrics import getFont
 
-from lector.core.document import Document, Line, Page
+from lector.core.document import Document, Page
 from lector.core.geometry import PixelToPdf
 from lector.export._atomic import write_atomically
-from lector.io.load import PageImage
+from lector.export.text_layer import (LayerConfig, LayerFont, debug_font, debug_operators,
+                                      layer_operators, page_runs)
+from lector.io.load import EncodedImage, PageImage
 
 JPEG_QUALITY = 90
-FONT_NAME = "Helvetica"
-# WinAnsiEncoding is Windows-1252 (bar a few unused codes); it holds ASCII plus € £ ° and friends.
-TEXT_ENCODING = "cp1252"
-FIRST_CODE, LAST_CODE = 32, 255
-# Helvetica's ascender and descender (AFM, thousandths of the font size): viewers draw a text
-# selection, and pdftotext reports a word box, from the baseline up by one and down by the other.
-ASCENT, DESCENT = 0.718, 0.207
-# Runs narrower than this (points) are not worth a stretched glyph; a space is still written.
-MIN_ADVANCE_PT = 0.01
+LAYER_FONT = "FLector"
+DEBUG_FONT = "FLectorDebug"
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_PNG_COLOURS = {0: 1, 2: 3, 3: 1}  # PNG colour type -> components per pixel (grey, RGB, palette)
 
 
-@dataclass(frozen=True)
-class TextRun:
-    """One piece of the text layer: `text` from (x, baseline) in points, stretched to `advance`."""
+def write_searchable_pdf(doc: Document, page_images: list[PageImage], path: str | Path,
+                         debug: bool = False, config: LayerConfig = LayerConfig()) -> None:
+    """Write `doc` as a searchable PDF, one page per page image (the images the words were read on).
 
-    text: str
-    x: float
-    baseline: float
-    font_size: float
-    advance: float
+    `debug` makes the layer visible (red word boxes and text) for checking alignment by eye.
+    """
+    write_atomically(path, searchable_pdf_bytes(doc, page_images, debug=debug, config=config))
 
 
-def write_searchable_pdf(doc: Document, page_images: list[PageImage], path: str | Path) -> None:
-    """Write `doc` as a searchable PDF, one page per page image (the images the words were read on)."""
+def searchable_pdf_bytes(doc: Document, page_images: list[PageImage], debug: bool = False,
+                         config: LayerConfig = LayerConfig()) -> bytes:
     if len(doc.pages) != len(page_images):
         raise ValueError(f"{len(doc.pages)} document pages but {len(page_images)} page images")
     pdf = pikepdf.Pdf.new()
-    font = pdf.make_indirect(_font_dictionary())
+    font = LayerFont(pdf)
+    helvetica = debug_font(pdf) if debug else None
     for page, page_image in zip(doc.pages, page_images):
-        _add_page(pdf, font, page, page_image)
+        _add_page(pdf, font, helvetica, page, page_image, config)
+    font.finish()
+    return save_pdf(pdf)
+
+
+def save_pdf(pdf: pikepdf.Pdf) -> bytes:
+    """The PDF's bytes: compressed, object streams, and a deterministic /ID (same input, same bytes)."""
     buffer = io.BytesIO()
-    # A deterministic /ID: the same document and images give the same bytes.
     pdf.save(buffer, compress_streams=True, deterministic_id=True,
              object_stream_mode=pikepdf.ObjectStreamMode.generate)
-    write_atomically(path, buffer.getvalue())
+    return buffer.getvalue()
 
 
-def text_runs(page: Page) -> list[TextRun]:
-    """The text layer of one page, in reading order: each word, then a space if a word follows."""
-    to_pdf = PixelToPdf(height_px=page.height, dpi=page.dpi)
-    runs: list[TextRun] = []
-    for line in page.lines:
-        runs.extend(_line_runs(line, to_pdf))
-    return runs
-
-
-def _line_runs(line: Line, to_pdf: PixelToPdf) -> list[TextRun]:
-    """Words of one line on one baseline; each word's size comes from its height above that baseline.
-
-    The line box spans descender to ascender, so the baseline sits a descent's share above its
-    bottom. Sizing each word by its top (not the line's) keeps a highlight on a short word short.
-    """
-    baseline_px = line.box.y1 - line.box.height * DESCENT / (ASCENT + DESCENT)
-    baseline = to_pdf.y(baseline_px)
-    line_size = to_pdf.length(line.box.height) / (ASCENT + DESCENT)
-    words = [word for word in line.words if word.text.strip()]
-    runs: list[TextRun] = []
-    for index, word in enumerate(words):
-        text = _pdf_text(word.text)
-        height_above_baseline = to_pdf.y(word.box.y0) - baseline
-        font_size = height_above_baseline / ASCENT if height_above_baseline > 0 else line_size
-        x0, x1 = to_pdf.x(word.box.x0), to_pdf.x(word.box.x1)
-        runs.append(TextRun(text, x0, baseline, font_size, max(x1 - x0, MIN_ADVANCE_PT)))
-        if index + 1 < len(words):
-            next_x0 = to_pdf.x(words[index + 1].box.x0)
-            runs.append(TextRun(" ", x1, baseline, font_size, max(next_x0 - x1, MIN_ADVANCE_PT)))
-    return runs
-
-
-def _pdf_text(text: str) -> str:
-    """`text` as the font can show it: characters outside WinAnsiEncoding become '?'."""
-    return text.encode(TEXT_ENCODING, errors="replace").decode(TEXT_ENCODING)
-
-
-# --- PDF objects --------------------------------------------------------------------------
-
-def _add_page(pdf: pikepdf.Pdf, font: pikepdf.Object, page: Page, page_image: PageImage) -> None:
+def _add_page(pdf: pikepdf.Pdf, font: LayerFont, helvetica: pikepdf.Object | None, page: Page,
+              page_image: PageImage, config: LayerConfig) -> None:
     if (page_image.width, page_image.height) != (page.width, page.height):
         raise ValueError(f"page {page.index}: image is {page_image.width} x {page_image.height} px "
                          f"but the page was read at {page.width} x {page.height} px")
     to_pdf = PixelToPdf(height_px=page.height, dpi=page.dpi)
     width_pt, height_pt = to_pdf.page_size(page.width)
-    image = _image_xobject(pdf, page_image.image)
-    content = _image_operators(width_pt, height_pt) + _text_operators(text_runs(page))
+    runs = page_runs(page, to_pdf, config)
+    content = picture_operators(width_pt, height_pt) + layer_operators(runs, font, LAYER_FONT)
+    fonts = pikepdf.Dictionary({f"/{LAYER_FONT}": font.font})
+    if helvetica is not None:
+        content += debug_operators(runs, DEBUG_FONT)
+        fonts[f"/{DEBUG_FONT}"] = helvetica
     pdf_page = pdf.add_blank_page(page_size=(width_pt, height_pt))
-    pdf_page.obj.Resources = pikepdf.Dictionary(
-        XObject=pikepdf.Dictionary(Im0=image),
-        Font=pikepdf.Dictionary(F0=font),
-        ProcSet=pikepdf.Array([pikepdf.Name.PDF, pikepdf.Name.Text, pikepdf.Name.ImageB,
-                               pikepdf.Name.ImageC]),
-    )
+    pdf_page.obj.Resources = pikepdf.Dictionary(XObject=pikepdf.Dictionary(Im0=picture_xobject(pdf, page_image)),
+                                                Font=fonts)
     pdf_page.obj.Contents = pdf.make_stream(zlib.compress(content), Filter=pikepdf.Name.FlateDecode)
 
 
-def _image_xobject(pdf: pikepdf.Pdf, pixels: np.ndarray) -> pikepdf.Stream:
-    """The page picture: 1-bit Flate for black-and-white scans, JPEG for grey and colour."""
+def picture_operators(width_pt: float, height_pt: float, name: str = "Im0") -> bytes:
+    """Draw image XObject `name` over the whole page (display points)."""
+    return f"q {width_pt:.4f} 0 0 {height_pt:.4f} 0 0 cm /{name} Do Q\n".encode("ascii")
+
+
+def picture_xobject(pdf: pikepdf.Pdf, page_image: PageImage) -> pikepdf.Stream:
+    """The page picture: the file's own JPEG or PNG data where possible, else encoded once."""
+    if page_image.encoded is not None:
+        stream = _pass_through(pdf, page_image.encoded, page_image.width, page_image.height)
+        if stream is not None:
+            return stream
+    return _encoded_xobject(pdf, page_image.image)
+
+
+def _pass_through(pdf: pikepdf.Pdf, encoded: EncodedImage, width: int, height: int) -> pikepdf.Stream | None:
+    """An image XObject holding `encoded` as it is, or None where PDF cannot take it so."""
+    if encoded.format == "JPEG":
+        with Image.open(io.BytesIO(encoded.data)) as header:
+            if header.size != (width, height) or header.mode not in ("L", "RGB"):
+                return None
+            grey = header.mode == "L"
+        return pdf.make_stream(encoded.data, Type=pikepdf.Name.XObject, Subtype=pikepdf.Name.Image,
+                               Width=width, Height=height, BitsPerComponent=8,
+                               ColorSpace=pikepdf.Name.DeviceGray if grey else pikepdf.Name.DeviceRGB,
+                               Filter=pikepdf.Name.DCTDecode)
+    if encoded.format == "PNG":
+        return _png_xobject(pdf, encoded.data, width, height)
+    return None
+
+
+def _png_xobject(pdf: pikepdf.Pdf, data: bytes, width: int, height: int) -> pikepdf.Stream | None:
+    """PNG's zlib data is PDF's FlateDecode with PNG predictors: the IDAT chunks go in unchanged.
+
+    Taken for 8-bit grey and RGB, 1-bit grey and palette images, not interlaced, without
+    transparency (those the loader already turned away, and anything else is encoded afresh).
+    """
+    chunks = _png_chunks(data)
+    if chunks is None or b"IHDR" not in chunks or b"IDAT" not in chunks or b"tRNS" in chunks:
+        return None
+    png_width, png_height, depth, colour, _, _, interlace = struct.unpack(">IIBBBBB", chunks[b"IHDR"][:13])
+    usable_depth = depth in (1, 2, 4, 8) if colour == 3 else depth == 8 or (colour == 0 and depth == 1)
+    if (png_width, png_height) != (width, height) or colour not in _PNG_COLOURS or interlace or not usable_depth:
+        return None
+    if colour == 3:
+        palette = chunks.get(b"PLTE", b"")
+        if not palette or len(palette) % 3:
+            return None
+        space = pikepdf.Array([pikepdf.Name.Indexed, pikepdf.Name.DeviceRGB, len(palette) // 3 - 1,
+                               pikepdf.String(palette)])
+    else:
+        space = pikepdf.Name.DeviceGray if colour == 0 else pikepdf.Name.DeviceRGB
+    parms = pikepdf.Dictionary(Predictor=15, Colors=_PNG_COLOURS[colour], BitsPerComponent=depth, Columns=width)
+    return pdf.make_stream(chunks[b"IDAT"], Type=pikepdf.Name.XObject, Subtype=pikepdf.Name.Image,
+                           Width=width, Height=height, BitsPerComponent=depth, ColorSpace=space,
+                           Filter=pikepdf.Name.FlateDecode, DecodeParms=parms)
+
+
+def _png_chunks(data: bytes) -> dict[bytes, bytes] | None:
+    """The chunks of a PNG by type (IDAT chunks joined), or None if the data is not a whole PNG."""
+    if not data.startswith(_PNG_SIGNATURE):
+        return None
+    chunks: dict[bytes, bytes] = {}
+    position = len(_PNG_SIGNATURE)
+    while position + 8 <= len(data):
+        length, kind = struct.unpack(">I4s", data[position:position + 8])
+        body = data[position + 8:position + 8 + length]
+        if len(body) != length:
+            return None
+        chunks[kind] = chunks.get(kind, b"") + body if kind == b"IDAT" else body
+        position += 12 + length
+        if kind == b"IEND":
+            return chunks
+    return None
+
+
+def _encoded_xobject(pdf: pikepdf.Pdf, pixels: np.ndarray) -> pikepdf.Stream:
+    """The page picture encoded once: 1-bit Flate for black-and-white scans, JPEG for grey and colour."""
     is_grey = bool(np.array_equal(pixels[:, :, 0], pixels[:, :, 1])
                    and np.array_equal(pixels[:, :, 0], pixels[:, :, 2]))
     grey = pixels[:, :, 0]
@@ -143,58 +180,3 @@ def _image_xobject(pdf: pikepdf.Pdf, pixels: np.ndarray) -> pikepdf.Stream:
                            Width=width, Height=height, BitsPerComponent=8,
                            ColorSpace=pikepdf.Name.DeviceGray if is_grey else pikepdf.Name.DeviceRGB,
                            Filter=pikepdf.Name.DCTDecode)
-
-
-def _image_operators(width_pt: float, height_pt: float) -> bytes:
-    return f"q {_num(width_pt)} 0 0 {_num(height_pt)} 0 0 cm /Im0 Do Q\n".encode("ascii")
-
-
-def _text_operators(runs: list[TextRun]) -> bytes:
-    """BT ... ET with one absolutely positioned, stretched run per word or space."""
-    if not runs:
-        return b""
-    ops = ["BT", "3 Tr"]
-    font_size = None
-    for run in runs:
-        if run.font_size != font_size:
-            ops.append(f"/F0 {_num(run.font_size)} Tf")
-            font_size = run.font_size
-        natural = _text_width(run.text, run.font_size)
-        scale = 100.0 * run.advance / natural if natural > 0 else 100.0
-        encoded = run.text.encode(TEXT_ENCODING, errors="replace")
-        ops.append(f"{_num(scale)} Tz 1 0 0 1 {_num(run.x)} {_num(run.baseline)} Tm <{encoded.hex()}> Tj")
-    ops.append("ET")
-    return ("\n".join(ops) + "\n").encode("ascii")
-
-
-def _text_width(text: str, font_size: float) -> float:
-    """The unstretched advance of `text` in points, from the same widths the font dictionary lists."""
-    widths = _widths()
-    codes = text.encode(TEXT_ENCODING, errors="replace")
-    return sum(widths[code - FIRST_CODE] if code >= FIRST_CODE else 0 for code in codes) * font_size / 1000.0
-
-
-@cache
-def _widths() -> tuple[int, ...]:
-    """Helvetica's advance for each code 32..255 under WinAnsiEncoding, from reportlab's AFM data."""
-    helvetica = getFont(FONT_NAME)
-    widths = []
-    for code in range(FIRST_CODE, LAST_CODE + 1):
-        char = bytes([code]).decode(TEXT_ENCODING, errors="ignore")
-        widths.append(round(helvetica.stringWidth(char, 1000)) if char else 0)
-    return tuple(widths)
-
-
-def _font_dictionary() -> pikepdf.Dictionary:
-    """Standard Helvetica, not embedded, with explicit widths so every viewer lays out the same."""
-    return pikepdf.Dictionary(Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1,
-                              BaseFont=pikepdf.Name(f"/{FONT_NAME}"),
-                              Encoding=pikepdf.Name.WinAnsiEncoding,
-                              FirstChar=FIRST_CODE, LastChar=LAST_CODE,
-                              Widths=pikepdf.Array(list(_widths())))
-
-
-def _num(value: float) -> str:
-    """A PDF number: fixed point, no exponent, no trailing zeros."""
-    text = f"{value:.4f}".rstrip("0").rstrip(".")
-    return "0" if text in ("", "-0") else text

@@ -7,6 +7,7 @@ costs a header read, not the memory. Every failure is a typed `InputError` namin
 """
 from __future__ import annotations
 
+import dataclasses
 import io
 import logging
 import math
@@ -37,6 +38,17 @@ MAX_PDF_SIDE_PT = 14_400.0
 # Pillow raises these for corrupt or truncated data; which one depends on the plugin.
 _DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, zlib.error, struct.error)
 _BMP_HEADER_SIZES = (12, 40, 52, 56, 64, 108, 124)
+_EXIF_ORIENTATION = 0x0112
+
+
+@dataclass(frozen=True)
+class EncodedImage:
+    """A page's picture as the file stored it (JPEG or PNG bytes), kept where decoding those
+    bytes gives exactly the page's pixels: no EXIF turn, no resampling, no transparency laid on
+    white. A PDF writer can then embed the picture as it is instead of encoding it again."""
+
+    format: str
+    data: bytes
 
 
 @dataclass(frozen=True, eq=False)
@@ -44,12 +56,14 @@ class PageImage:
     """One decoded page: uint8 RGB pixels (H x W x 3) and the resolution they were made at.
 
     `eq=False`: field-wise == would compare arrays elementwise and fail; identity is meant.
+    `encoded` is the file's own compressed picture when it can stand for the pixels as is.
     """
 
     image: np.ndarray
     index: int
     dpi: float
     source: str
+    encoded: EncodedImage | None = None
 
     @property
     def width(self) -> int:
@@ -77,6 +91,14 @@ def iter_pages(path: str | Path, pdf_dpi: float = DEFAULT_DPI,
     if kind == "PDF":
         return _pdf_pages(path, pdf_dpi, max_pixels)
     return _image_pages(path, kind, max_pixels)
+
+
+def file_kind(path: str | Path) -> str:
+    """What the file holds, from its first bytes: 'PDF' or an image format name ('PNG', 'JPEG'...).
+
+    Raises the same typed errors as `load_pages` for a missing, empty or unknown file.
+    """
+    return _sniff(Path(path))
 
 
 def image_from_array(array: np.ndarray, dpi: float = DEFAULT_DPI, source: str = "<array>") -> PageImage:
@@ -155,7 +177,25 @@ def _image_pages(path: Path, kind: str, max_pixels: int) -> Iterator[PageImage]:
         for index, frame in enumerate(frames):
             what = f"{kind} image" if index == 0 else f"TIFF page {index + 1}"
             _check_pixels(frame.size, max_pixels, name, what)
-            yield _decode_frame(frame, index, name, kind, max_pixels)
+            page = _decode_frame(frame, index, name, kind, max_pixels)
+            if kind in _PASS_THROUGH_MODES and _stands_for_pixels(frame, page, kind):
+                page = dataclasses.replace(page, encoded=EncodedImage(kind, path.read_bytes()))
+            yield page
+
+
+# Pillow modes whose JPEG or PNG data decode, in any PDF viewer, to what Lector decoded.
+_PASS_THROUGH_MODES = {"JPEG": ("L", "RGB"), "PNG": ("1", "L", "RGB", "P")}
+
+
+def _stands_for_pixels(frame: Image.Image, page: PageImage, kind: str) -> bool:
+    """Whether the file's bytes, embedded as they are, show exactly `page`'s pixels."""
+    if frame.mode not in _PASS_THROUGH_MODES[kind] or (frame.width, frame.height) != (page.width, page.height):
+        return False
+    if frame.getexif().get(_EXIF_ORIENTATION, 1) != 1:
+        return False  # the pixels were turned upright; the file's are not
+    if kind == "PNG" and (frame.info.get("interlace") or "transparency" in frame.info):
+        return False
+    return True
 
 
 def _open_image(path: Path, kind: str, max_pixels: int) -> Image.Image:
@@ -357,9 +397,11 @@ def _pdf_render_dpi(width_pt: float, height_pt: float, pdf_dpi: float, max_pixel
 def _render_scale(dpi: float) -> float:
     """Pixels per point, nudged down so PDFium's ceil() does not add a row for float noise.
 
-    612 pt at 300 dpi is 2550 px, but 612 * (300 / 72) is 2550.0000000000005 and would give 2551.
+    612 pt at 300 dpi is 2550 px, but 612 * (300 / 72) is 2550.0000000000005 and would give 2551;
+    and PDFium reports page sizes as 32-bit floats (4.8 pt comes back as 4.80000019), so the
+    nudge is a few float32 steps, not a float64 one.
     """
-    return dpi / 72.0 * (1.0 - 1e-9)
+    return dpi / 72.0 * (1.0 - 1e-6)
 
 
 def _rendered_pixels(width_pt: float, height_pt: float, dpi: float) -> int:
