@@ -1,7 +1,8 @@
 """Lector's own engine: a composition of the stages, image -> Page, and `read()` for documents.
 
-    page image -> grey -> detect (lines of segments) -> crop -> recognize (text + CTC spans)
-               -> Wordinator (word boxes) -> confidence filter -> Page
+    page image -> grey -> detect (lines of segments) -> crop (wide ones in overlapping pieces)
+               -> recognize (text + CTC spans) -> re-assemble pieces -> Wordinator (word boxes)
+               -> confidence filter -> Page
 """
 from __future__ import annotations
 
@@ -13,9 +14,10 @@ import cv2
 import numpy as np
 
 from lector.core.document import Document, Line, Page, Word
-from lector.detect.crops import cut, dark_on_light, padded_box
+from lector.detect.crops import CHOP_WIDTH, chop_box, cut, dark_on_light, padded_box
 from lector.detect.mser import DetectorConfig, detect_lines
 from lector.io.load import PageImage, image_from_array, iter_pages
+from lector.postprocess.assemble import assemble_readings
 from lector.postprocess.wordinator import words_from_reading
 from lector.recognize.recognizer import Recognizer, RecognizerConfig
 
@@ -25,6 +27,7 @@ class PipelineConfig:
     detector: DetectorConfig = field(default_factory=DetectorConfig)
     recognizer: RecognizerConfig = field(default_factory=RecognizerConfig)
     drop_below: float | None = None   # words less confident are noise; None: the model card's value
+    chop_width: int = CHOP_WIDTH      # crops wider than this (px at the net's input height) are read in pieces
 
 
 def to_grey(image: np.ndarray) -> np.ndarray:
@@ -49,19 +52,27 @@ class LectorEngine:
         grey = to_grey(image)
         height, width = grey.shape
         text_lines = detect_lines(grey, self.config.detector)
-        crops, boxes, owners = [], [], []
+        # one crop per segment; one too wide for the recognizer is read in overlapping pieces
+        pieces: list[np.ndarray] = []
+        segments = []          # (line number, crop box, crop, chops, index of its first piece)
         for line_no, text_line in enumerate(text_lines):
             for segment in text_line.segments:
                 box = padded_box(segment.box, width, height)
-                crop = cut(grey, box)
+                crop = dark_on_light(cut(grey, box))
                 if crop.size == 0:
                     continue
-                crops.append(dark_on_light(crop))
-                boxes.append(box)
-                owners.append(line_no)
-        readings = self.recognizer.read(crops)
+                chops = chop_box(box, self.config.chop_width, self.recognizer.input_height)
+                segments.append((line_no, box, crop, chops, len(pieces)))
+                if len(chops) == 1:
+                    pieces.append(crop)
+                else:
+                    pieces.extend(dark_on_light(cut(grey, chop.box)) for chop in chops)
+        readings = self.recognizer.read(pieces)
         words_by_line: dict[int, list[Word]] = {}
-        for reading, crop, box, owner in zip(readings, crops, boxes, owners):
+        for owner, box, crop, chops, first in segments:
+            own = readings[first: first + len(chops)]
+            reading = own[0] if len(chops) == 1 else assemble_readings(
+                own, chops, [pieces[first + k].shape[1] for k in range(len(chops))], crop.shape[1])
             for word in words_from_reading(reading, crop, box, self.recognizer.time_stride):
                 if word.confidence >= self.drop_below:
                     words_by_line.setdefault(owner, []).append(word)

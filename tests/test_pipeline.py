@@ -14,7 +14,8 @@ import pytest
 
 import lector
 from lector.pipeline import LectorEngine
-from tests.conftest import SHIPPED_MODEL
+
+SHIPPED_MODEL = Path(__file__).resolve().parents[1] / "models" / "wordnet.onnx"
 
 
 @pytest.fixture(scope="module")

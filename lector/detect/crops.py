@@ -2,6 +2,9 @@
 word net trains on crops cut exactly the way the pipeline cuts them."""
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
+
 import cv2
 import numpy as np
 
@@ -27,3 +30,52 @@ def dark_on_light(crop: np.ndarray) -> np.ndarray:
         return crop
     _, binary = cv2.threshold(crop, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     return 255 - crop if (binary == 0).mean() > 0.5 else crop
+
+
+# --- crops too wide for the recognizer ------------------------------------------------------------
+
+CHOP_WIDTH = 800       # px at the recognizer's input height: wider crops are read in pieces
+CHOP_OVERLAP = 2.0     # crop heights shared by neighbouring pieces: two or three glyphs, with context
+
+
+@dataclass(frozen=True, slots=True)
+class Chop:
+    """One piece of a crop too wide for the recognizer, and where it sits in the whole crop.
+
+    `offset` is the piece's left edge within the whole crop (page px); `keep_from` and
+    `keep_to` bound the part of the whole crop this piece speaks for by default: each overlap
+    split at its middle, where both pieces see the text with context on both sides. (The
+    re-assembly, `lector.postprocess.assemble`, moves each cut into the nearest gap between
+    characters.)
+    """
+
+    box: Box
+    index: int
+    count: int
+    offset: float
+    keep_from: float
+    keep_to: float
+
+
+def chop_box(box: Box, max_width: int = CHOP_WIDTH, input_height: int = 32,
+             overlap: float = CHOP_OVERLAP) -> list[Chop]:
+    """The crop box in pieces no wider than `max_width` px once scaled to `input_height`, each
+    sharing `overlap` crop heights with the next, spread evenly; one piece (the box) when it
+    fits. The padding constants above are untouched: a piece is cut from the padded box."""
+    height = max(box.height, 1.0)
+    width = box.width
+    piece = max_width * height / input_height                # page px
+    if width <= piece:
+        return [Chop(box, 0, 1, 0.0, 0.0, width)]
+    shared = min(overlap * height, piece / 2)
+    count = math.ceil((width - shared) / (piece - shared))
+    stride = (width - piece) / (count - 1)
+    starts = [round(k * stride) for k in range(count)]
+    chops = []
+    for k, start in enumerate(starts):
+        end = width if k == count - 1 else start + piece
+        keep_from = 0.0 if k == 0 else (start + starts[k - 1] + piece) / 2
+        keep_to = width if k == count - 1 else (starts[k + 1] + start + piece) / 2
+        chops.append(Chop(Box(box.x0 + start, box.y0, min(box.x1, box.x0 + end), box.y1), k, count,
+                          float(start), float(keep_from), float(keep_to)))
+    return chops
