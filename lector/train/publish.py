@@ -19,11 +19,12 @@ def load_checkpoint_model(checkpoint: Path) -> tuple[WordNet, dict]:
     return model.eval(), state
 
 
-def publish_checkpoint(checkpoint: Path, out: Path, metrics: dict | None = None, data: list | None = None) -> Path:
+def publish_checkpoint(checkpoint: Path, out: Path, metrics: dict | None = None, data: list | None = None,
+                       thresholds: dict | None = None) -> Path:
     model, state = load_checkpoint_model(checkpoint)
     cfg = state["config"]
     run_config = json.loads((checkpoint.parent / "config.json").read_text()) if (checkpoint.parent / "config.json").exists() else {}
     card = {"name": out.stem, "run": cfg["run_dir"], "steps": state["step"], "git": run_config.get("git", "unknown"),
             "goal": cfg.get("goal", ""), "architecture": {"channels": cfg["channels"], "lstm_hidden": cfg["lstm_hidden"]},
-            "training_data": data or [], "metrics": metrics or {}}
+            "training_data": data or [], "metrics": metrics or {}, "thresholds": thresholds or {}}
     return export_onnx(model, cfg["charset"], out, card)
