@@ -37,8 +37,7 @@ def cmd_ocr(args) -> int:
         page_numbers = parse_page_ranges(args.pages) if args.pages else None
         if args.sidecar and len(inputs) > 1 and not args.merge:
             raise LectorError("--sidecar takes one input (or several with --merge)")
-        config = PipelineConfig(recognizer=RecognizerConfig(model_path=Path(args.model))) if args.model \
-            else PipelineConfig()
+        config = _pipeline_config(args, rectify_in_engine=args.output_page == "original")
         engine = LectorEngine(config)
     except LectorError as err:
         print(f"lector: {err}", file=sys.stderr)
@@ -57,6 +56,16 @@ def cmd_ocr(args) -> int:
                   file=sys.stderr)
             worst = max(worst, 1)
     return worst
+
+
+def _pipeline_config(args, rectify_in_engine: bool = True):
+    """The pipeline settings the command line asks for (model, rectification)."""
+    from lector.photo import RectifyConfig
+    from lector.pipeline import PipelineConfig
+    from lector.recognize.recognizer import RecognizerConfig
+    recognizer = RecognizerConfig(model_path=Path(args.model)) if args.model else RecognizerConfig()
+    rectify = RectifyConfig() if rectify_in_engine and not args.no_rectify else None
+    return PipelineConfig(recognizer=recognizer, rectify=rectify)
 
 
 def _parse_formats(text: str) -> set[str]:
@@ -100,6 +109,11 @@ def _ocr_job(paths: list[Path], stem: Path, engine, formats: set[str], mode, pag
         page_images = [page for path in paths for page in iter_pages(path, pdf_dpi=args.dpi)]
         if page_numbers is not None:
             page_images = [page for position, page in enumerate(page_images) if position in page_numbers]
+        if args.output_page == "rectified" and not args.no_rectify:
+            # the outputs (JSON boxes, PDF page image) then refer to the flattened page
+            from lector.photo import RectifyConfig, rectify
+            page_images = [dataclasses.replace(p, image=rectify(p.image, RectifyConfig()).image, encoded=None)
+                           for p in page_images]
         if len(paths) > 1:  # merged: pages numbered through the whole document
             page_images = [dataclasses.replace(page, index=index) for index, page in enumerate(page_images)]
         if not page_images:
@@ -147,10 +161,8 @@ def cmd_eval(args) -> int:
     engines = []
     for name in args.engine.split(","):
         if name == "lector":
-            from lector.pipeline import LectorEngine, PipelineConfig
-            from lector.recognize.recognizer import RecognizerConfig
-            engines.append(LectorEngine(PipelineConfig(recognizer=RecognizerConfig(model_path=Path(args.model))))
-                           if args.model else LectorEngine())
+            from lector.pipeline import LectorEngine
+            engines.append(LectorEngine(_pipeline_config(args)))
         elif name == "tesseract":
             from lector.engines.tesseract import TesseractEngine
             engines.append(TesseractEngine())
@@ -217,6 +229,30 @@ def cmd_detect(args) -> int:
     return 0
 
 
+def cmd_rectify(args) -> int:
+    import cv2
+    from lector.io.load import load_pages
+    from lector.photo import RectifyConfig, rectify
+    from lector.photo.debug import write_debug_picture
+    page = load_pages(Path(args.image))[0]
+    result = rectify(page.image, RectifyConfig(light=args.light, find_page=not args.no_page,
+                                               deskew=not args.no_deskew))
+    out = Path(args.output)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    image = result.image if result.image.ndim == 3 else cv2.cvtColor(result.image, cv2.COLOR_GRAY2RGB)
+    cv2.imwrite(str(out), cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
+    if args.debug:
+        write_debug_picture(page.image, result, args.debug)
+    quad = result.quad
+    print(json.dumps({"applied": result.applied, "light": result.light, "angle": result.angle,
+                      "sheet": None if quad is None else {"corners": quad.corners.round(1).tolist(),
+                                                          "confidence": quad.confidence,
+                                                          "frame_sides": quad.frame_sides},
+                      "to_original": [round(v, 8) for v in result.to_original.m],
+                      "ms": round(1000 * result.timings["total"], 1)}))
+    return 0
+
+
 def cmd_eval_detect(args) -> int:
     from lector.eval.detection import evaluate_detection, format_detection_table
     reports = [evaluate_detection(args.dataset, limit=args.limit, engine=e, progress=True)
@@ -248,6 +284,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also write STEM.debug.pdf with the text layer visible (red boxes and words)")
     p.add_argument("--merge", action="store_true",
                    help="all inputs into one document and one new PDF (-o names it; default 'merged')")
+    p.add_argument("--no-rectify", action="store_true",
+                   help="read photos as they are (no page finding, deskew or light correction)")
+    p.add_argument("--output-page", choices=["original", "rectified"], default="original",
+                   help="which image the outputs refer to for photos (default: the original photo)")
     p.set_defaults(func=cmd_ocr)
     p = sub.add_parser("eval", help="score engines on datasets in the evaldata format")
     p.add_argument("datasets", nargs="+")
@@ -256,6 +296,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--only", choices=["val", "train"], help="only the held-out (val) or fine-tune part")
     p.add_argument("--json", help="write the reports as JSON here")
     p.add_argument("--model")
+    p.add_argument("--no-rectify", action="store_true", help="read photos as they are")
     p.set_defaults(func=cmd_eval)
     p = sub.add_parser("train", help="train the word net from a JSON config")
     p.add_argument("config")
@@ -281,6 +322,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--debug", help="picture: regions orange, words green, segments red, lines blue")
     p.add_argument("--illumination", choices=["auto", "on", "off"], default="auto")
     p.set_defaults(func=cmd_detect)
+    p = sub.add_parser("rectify", help="find the sheet in a photo, flatten it, turn its text level, even the light")
+    p.add_argument("image")
+    p.add_argument("-o", "--output", required=True)
+    p.add_argument("--debug", help="picture of what was found")
+    p.add_argument("--light", choices=["auto", "on", "off"], default="auto")
+    p.add_argument("--no-page", action="store_true", help="skip page finding")
+    p.add_argument("--no-deskew", action="store_true")
+    p.set_defaults(func=cmd_rectify)
     p = sub.add_parser("eval-detect", help="score the detector's boxes: coverage, line recall/precision, speed")
     p.add_argument("dataset")
     p.add_argument("--engine", default="lector", help="lector, tesseract, or both comma-separated")

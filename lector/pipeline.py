@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import cv2
@@ -17,6 +17,7 @@ from lector.core.document import Document, Line, Page, Word
 from lector.detect.crops import CHOP_WIDTH, chop_box, cut, dark_on_light, padded_box
 from lector.detect.mser import DetectorConfig, detect_lines
 from lector.io.load import PageImage, image_from_array, iter_pages
+from lector.photo.rectify import RectifyConfig, page_to_original, rectify
 from lector.postprocess.assemble import assemble_readings
 from lector.postprocess.wordinator import words_from_reading
 from lector.recognize.recognizer import Recognizer, RecognizerConfig
@@ -28,6 +29,7 @@ class PipelineConfig:
     recognizer: RecognizerConfig = field(default_factory=RecognizerConfig)
     drop_below: float | None = None   # words less confident are noise; None: the model card's value
     chop_width: int = CHOP_WIDTH      # crops wider than this (px at the net's input height) are read in pieces
+    rectify: RectifyConfig | None = field(default_factory=RectifyConfig)   # None: read the image as it is
 
 
 def to_grey(image: np.ndarray) -> np.ndarray:
@@ -48,7 +50,15 @@ class LectorEngine:
         self.drop_below = card_threshold if config.drop_below is None else config.drop_below
 
     def read_page(self, image: np.ndarray, index: int = 0, dpi: float = 300.0) -> Page:
+        """Read one page image; boxes refer to `image` even when a photo was flattened first."""
         started = time.perf_counter()
+        if self.config.rectify is None:
+            return self._read_upright(image, index, dpi, started)
+        rectified = rectify(image, self.config.rectify)   # scans come back unchanged (identity)
+        page = self._read_upright(rectified.image, index, dpi, started)
+        return replace(page_to_original(page, rectified), seconds=time.perf_counter() - started)
+
+    def _read_upright(self, image: np.ndarray, index: int, dpi: float, started: float) -> Page:
         grey = to_grey(image)
         height, width = grey.shape
         text_lines = detect_lines(grey, self.config.detector)

@@ -1,0 +1,13 @@
+"""Photos of pages: find the sheet, flatten it, turn its text level, even out its light.
+
+`rectify(image)` is the entry point the pipeline calls before detection; its result carries the
+map from the rectified image back to the original (lector.core.geometry.Homography).
+"""
+from lector.photo.deskew import Orientation, SkewConfig, SkewEstimate, estimate_skew
+from lector.photo.light import LightConfig, normalise_light
+from lector.photo.page_finder import PageFinderConfig, PageQuad, find_page
+from lector.photo.rectify import RectifyConfig, Rectified, page_to_original, rectify
+
+__all__ = ["LightConfig", "Orientation", "PageFinderConfig", "PageQuad", "RectifyConfig", "Rectified",
+           "SkewConfig", "SkewEstimate", "estimate_skew", "find_page", "normalise_light", "page_to_original",
+           "rectify"]
