@@ -38,8 +38,12 @@ demo: system venv
 test: system venv-train
 	$(BIN)/python -m pytest -q
 
+# Speed and accuracy figures into bench/results/*.json (about 15 minutes on 2 cores).
 bench: system venv-train
-	$(BIN)/python bench/run_bench.py
+	$(BIN)/python bench/run_bench.py --pages 40
+	$(BIN)/python bench/bench_detect.py --limit 80
+	$(BIN)/python bench/bench_photo.py --debug-dir ''
+
 
 clean:
 	rm -rf out .pytest_cache
