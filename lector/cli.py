@@ -28,8 +28,7 @@ OUTPUT_FORMATS = ("json", "txt", "pdf", "hocr", "alto")
 
 def cmd_ocr(args) -> int:
     from lector.pdf_ocr import PdfMode, parse_page_ranges
-    from lector.pipeline import LectorEngine, PipelineConfig
-    from lector.recognize.recognizer import RecognizerConfig
+    from lector.pipeline import LectorEngine
 
     inputs = [Path(p) for p in args.inputs]
     try:

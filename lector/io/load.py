@@ -360,7 +360,18 @@ def _render_pdf_page(page: pdfium.PdfPage, index: int, pdf_dpi: float,
     try:
         width_pt, height_pt = page.get_size()  # after /Rotate, as the page is displayed
         dpi = _pdf_render_dpi(width_pt, height_pt, pdf_dpi, max_pixels, index, name)
-        bitmap = page.render(scale=_render_scale(dpi), rev_byteorder=True, fill_color=(255, 255, 255, 255))
+    except BaseException:
+        page.close()
+        raise
+    return render_pdfium_page(page, index, dpi, name)
+
+
+def render_pdfium_page(page: pdfium.PdfPage, index: int, dpi: float, name: str,
+                       user_unit: float = 1.0) -> PageImage:
+    """Render (and close) one PDFium page at `dpi` as an RGB PageImage."""
+    try:
+        bitmap = page.render(scale=_render_scale(dpi) * user_unit, rev_byteorder=True,
+                             fill_color=(255, 255, 255, 255))
         try:
             pixels = np.array(bitmap.to_numpy(), dtype=np.uint8)  # copy: the bitmap's buffer is freed
         finally:

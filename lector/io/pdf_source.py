@@ -15,14 +15,13 @@ from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
-import numpy as np
 import pikepdf
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
 from lector.core.errors import BrokenPDF, EncryptedPDF, InputError
 from lector.core.geometry import PdfPageFrame
-from lector.io.load import DEFAULT_DPI, PageImage, _first_line, _pdf_render_dpi, _render_scale
+from lector.io.load import DEFAULT_DPI, PageImage, _first_line, _pdf_render_dpi, render_pdfium_page
 
 log = logging.getLogger(__name__)
 
@@ -137,21 +136,7 @@ class PdfSource:
         frame = frame or page_frame(self.pdf.pages[index])
         width_pt, height_pt = frame.display_size
         dpi = _pdf_render_dpi(width_pt, height_pt, dpi, max_pixels, index, name)
-        page = self._document[index]
-        try:
-            bitmap = page.render(scale=_render_scale(dpi) * frame.user_unit, rev_byteorder=True,
-                                 fill_color=(255, 255, 255, 255))
-            try:
-                pixels = np.array(bitmap.to_numpy(), dtype=np.uint8)
-            finally:
-                bitmap.close()
-        except pdfium.PdfiumError as err:
-            raise BrokenPDF(f"cannot render page {index + 1} ({_first_line(err)})", name) from err
-        finally:
-            page.close()
-        if pixels.ndim == 2:
-            pixels = np.repeat(pixels[:, :, None], 3, axis=2)
-        return PageImage(image=np.ascontiguousarray(pixels[:, :, :3]), index=index, dpi=dpi, source=name)
+        return render_pdfium_page(self._document[index], index, dpi, name, user_unit=frame.user_unit)
 
 
 def page_frame(page: pikepdf.Page) -> PdfPageFrame:

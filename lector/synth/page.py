@@ -14,7 +14,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from lector.core.geometry import Box
-from lector.synth.corpus import RECEIPT_WORDS, date, price, time_of_day
+from lector.synth.corpus import date, price, time_of_day
 
 RECEIPT_FONTS = ("/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf",
                  "/usr/share/fonts/truetype/liberation2/LiberationMono-Regular.ttf",
