@@ -1,1 +1,1 @@
-"""detect stage."""
+"""Word Detector: MSER regions in both polarities, grouped into words, segments (one recognizer crop each) and lines."""

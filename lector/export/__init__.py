@@ -1,1 +1,1 @@
-"""export stage."""
+"""Outputs from the document model: JSON, text, hOCR, ALTO and searchable PDFs (new, or a text layer on an existing PDF)."""

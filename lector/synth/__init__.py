@@ -1,1 +1,1 @@
-"""synth stage."""
+"""Synthetic training data: corpus, validated fonts, distortions, word crops in resumable shards, whole pages and photo-like pages."""
