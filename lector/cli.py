@@ -186,7 +186,7 @@ def cmd_train(args) -> int:
 
 def cmd_export(args) -> int:
     from lector.train.publish import publish_checkpoint
-    publish_checkpoint(Path(args.checkpoint), Path(args.out))
+    publish_checkpoint(Path(args.checkpoint), Path(args.out), thresholds={"drop_below": args.drop_below})
     return 0
 
 
@@ -303,6 +303,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("export", help="export a training checkpoint to ONNX with its card")
     p.add_argument("checkpoint")
     p.add_argument("out")
+    p.add_argument("--drop-below", type=float, default=0.6,
+                   help="word-confidence threshold stored in the card (tune with lector.eval.tune)")
     p.set_defaults(func=cmd_export)
     p = sub.add_parser("synth", help="synthetic word crops")
     p.add_argument("action", choices=["make", "grid", "page"])
