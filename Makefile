@@ -2,7 +2,7 @@
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
-APT_PACKAGES := tesseract-ocr tesseract-ocr-eng poppler-utils qpdf mupdf-tools fonts-dejavu fonts-liberation2 \
+APT_PACKAGES := tesseract-ocr tesseract-ocr-eng tesseract-ocr-osd poppler-utils qpdf mupdf-tools fonts-dejavu fonts-liberation2 \
 	fonts-urw-base35 fonts-noto-core fonts-freefont-ttf fonts-crosextra-carlito fonts-crosextra-caladea
 
 .PHONY: demo test bench system venv venv-train clean
@@ -43,6 +43,7 @@ bench: system venv-train
 	$(BIN)/python bench/run_bench.py --pages 40
 	$(BIN)/python bench/bench_detect.py --limit 80
 	$(BIN)/python bench/bench_photo.py --debug-dir ''
+	$(BIN)/python bench/bench_orientation.py --osd-pages 40
 
 
 clean:

@@ -62,9 +62,11 @@ def _pipeline_config(args, rectify_in_engine: bool = True):
     from lector.photo import RectifyConfig
     from lector.pipeline import PipelineConfig
     from lector.recognize.recognizer import RecognizerConfig
+    from lector.photo import OrientationConfig
     recognizer = RecognizerConfig(model_path=Path(args.model)) if args.model else RecognizerConfig()
     rectify = RectifyConfig() if rectify_in_engine and not args.no_rectify else None
-    return PipelineConfig(recognizer=recognizer, rectify=rectify)
+    orientation = OrientationConfig(margin=args.rotate_pages_threshold) if args.rotate_pages else None
+    return PipelineConfig(recognizer=recognizer, rectify=rectify, orientation=orientation)
 
 
 def _parse_formats(text: str) -> set[str]:
@@ -283,6 +285,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also write STEM.debug.pdf with the text layer visible (red boxes and words)")
     p.add_argument("--merge", action="store_true",
                    help="all inputs into one document and one new PDF (-o names it; default 'merged')")
+    p.add_argument("--rotate-pages", action=argparse.BooleanOptionalAction, default=True,
+                   help="turn pages that lie sideways or upside down before reading (default: on)")
+    p.add_argument("--rotate-pages-threshold", type=float, default=None,
+                   help="log-odds a turn must beat upright by (default: the orientation model card's)")
     p.add_argument("--no-rectify", action="store_true",
                    help="read photos as they are (no page finding, deskew or light correction)")
     p.add_argument("--output-page", choices=["original", "rectified"], default="original",
@@ -296,6 +302,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", help="write the reports as JSON here")
     p.add_argument("--model")
     p.add_argument("--no-rectify", action="store_true", help="read photos as they are")
+    p.add_argument("--rotate-pages", action=argparse.BooleanOptionalAction, default=True,
+                   help="turn pages that lie sideways or upside down before reading (default: on)")
+    p.add_argument("--rotate-pages-threshold", type=float, default=None,
+                   help="log-odds a turn must beat upright by (default: the orientation model card's)")
     p.set_defaults(func=cmd_eval)
     p = sub.add_parser("train", help="train the word net from a JSON config")
     p.add_argument("config")

@@ -1,6 +1,7 @@
 """Lector's own engine: a composition of the stages, image -> Page, and `read()` for documents.
 
-    page image -> grey -> detect (lines of segments) -> crop (wide ones in overlapping pieces)
+    page image -> rectify (photo flattening, deskew, light; orientation: quarter turns before
+               detection) -> grey -> detect (lines of segments) -> crop (wide ones in overlapping pieces)
                -> recognize (text + CTC spans) -> re-assemble pieces -> Wordinator (word boxes)
                -> confidence filter -> Page
 """
@@ -17,6 +18,7 @@ from lector.core.document import Document, Line, Page, Word
 from lector.detect.crops import CHOP_WIDTH, chop_box, cut, dark_on_light, padded_box
 from lector.detect.mser import DetectorConfig, detect_lines
 from lector.io.load import PageImage, image_from_array, iter_pages
+from lector.photo.orientation import OrientationClassifier, OrientationConfig
 from lector.photo.rectify import RectifyConfig, page_to_original, rectify
 from lector.postprocess.assemble import assemble_readings
 from lector.postprocess.wordinator import words_from_reading
@@ -30,6 +32,11 @@ class PipelineConfig:
     drop_below: float | None = None   # words less confident are noise; None: the model card's value
     chop_width: int = CHOP_WIDTH      # crops wider than this (px at the net's input height) are read in pieces
     rectify: RectifyConfig | None = field(default_factory=RectifyConfig)   # None: read the image as it is
+    orientation: OrientationConfig | None = field(default_factory=OrientationConfig)  # None: never turn pages
+
+
+# with rectification off, orientation alone: no page finding, no deskew, no light
+ORIENTATION_ONLY = RectifyConfig(find_page=False, deskew=False, light="off")
 
 
 def to_grey(image: np.ndarray) -> np.ndarray:
@@ -48,13 +55,15 @@ class LectorEngine:
         self.recognizer = Recognizer(config.recognizer)
         card_threshold = self.recognizer.card.get("thresholds", {}).get("drop_below", 0.35)
         self.drop_below = card_threshold if config.drop_below is None else config.drop_below
+        self.orientation = None if config.orientation is None else OrientationClassifier(config.orientation)
 
     def read_page(self, image: np.ndarray, index: int = 0, dpi: float = 300.0) -> Page:
         """Read one page image; boxes refer to `image` even when a photo was flattened first."""
         started = time.perf_counter()
-        if self.config.rectify is None:
+        if self.config.rectify is None and self.orientation is None:
             return self._read_upright(image, index, dpi, started)
-        rectified = rectify(image, self.config.rectify)   # scans come back unchanged (identity)
+        # scans come back unchanged (identity) unless the orientation step turns them
+        rectified = rectify(image, self.config.rectify or ORIENTATION_ONLY, orientation=self.orientation)
         page = self._read_upright(rectified.image, index, dpi, started)
         return replace(page_to_original(page, rectified), seconds=time.perf_counter() - started)
 

@@ -42,9 +42,17 @@ class SkewEstimate:
 
 class Orientation(Protocol):
     """The hook for the page's orientation: how many quarter turns (0-3, clockwise as seen) make
-    an already level page upright. Lector has no estimator yet; `rectify` takes one."""
+    an already level page upright, as an int or as an estimate carrying `quarter_turns` (and its
+    confidence: lector.photo.orientation). `rectify` takes one and calls it on the level page
+    (grey, full resolution)."""
 
-    def __call__(self, grey: np.ndarray) -> int: ...
+    def __call__(self, grey: np.ndarray) -> "int | QuarterTurns": ...
+
+
+class QuarterTurns(Protocol):
+    quarter_turns: int
+
+    def to_meta(self) -> dict: ...
 
 
 def estimate_skew(grey: np.ndarray, config: SkewConfig = SkewConfig()) -> SkewEstimate:

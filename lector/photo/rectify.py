@@ -3,7 +3,8 @@ level, even out its light; and keep the map back to the photo's pixels.
 
     image -> find_page (the sheet's corners, or None) -> the flat page's size (aspect ratio from
           the corners) -> skew of the flat page, measured on a small copy -> ONE resampling of the
-          photo through "photo -> flat page -> level page" -> light normalisation -> Rectified
+          photo through "photo -> flat page -> level page" -> light normalisation
+          -> orientation hook (quarter turns to upright, lector.photo.orientation) -> Rectified
 
 The chain is a single `Homography` (lector.core.geometry); `Rectified.to_original` is its
 inverse and maps anything found on the rectified image (word boxes) back onto the photo.
@@ -21,7 +22,7 @@ import numpy as np
 
 from lector.core.document import Line, Page, Word
 from lector.core.geometry import Box, Homography, grow_quad, quad_flat_size, rotation_onto_canvas
-from lector.photo.deskew import Orientation, SkewConfig, SkewEstimate, estimate_skew
+from lector.photo.deskew import Orientation, QuarterTurns, SkewConfig, SkewEstimate, estimate_skew
 from lector.photo.light import LightConfig, light_unevenness, normalise_light
 from lector.photo.page_finder import PageFinderConfig, PageQuad, _as_rgb, _shrink, find_page
 
@@ -64,7 +65,7 @@ class Rectified:
     was resampled); `quad` is the sheet that was flattened (None: none was), `found` what the
     page finder returned even when it was not used; `angle` the text tilt (degrees, counter-
     clockwise as seen) that was turned level; `quarter_turns` the orientation hook's clockwise
-    quarter turns; `applied` whether the geometry changed, `light` whether the light was
+    quarter turns, `orientation` its estimate when it gave one (probabilities, confidence); `applied` whether the geometry changed, `light` whether the light was
     normalised. With neither, `image` is the input array itself.
     """
 
@@ -76,6 +77,7 @@ class Rectified:
     angle: float = 0.0
     skew: SkewEstimate | None = None
     quarter_turns: int = 0
+    orientation: QuarterTurns | None = None
     applied: bool = False
     light: bool = False
     timings: dict = field(default_factory=dict)
@@ -161,21 +163,27 @@ def rectify(image: np.ndarray, config: RectifyConfig = RectifyConfig(),
         out = normalise_light(out, config.lighting, preview=small_out)
     timings["light"] = time.perf_counter() - mark
 
-    # orientation (a hook: Lector has no estimator yet)
-    turns = 0
+    # orientation (the hook: lector.photo.orientation.OrientationClassifier), on the level page
+    mark = time.perf_counter()
+    turns, estimate = 0, None
     if orientation is not None:
-        turns = int(orientation(cv2.cvtColor(small_out, cv2.COLOR_RGB2GRAY))) % 4
+        answer = orientation(cv2.cvtColor(out, cv2.COLOR_RGB2GRAY) if out.ndim == 3 else out)
+        if isinstance(answer, (int, np.integer)):
+            turns = int(answer) % 4
+        else:
+            estimate, turns = answer, int(answer.quarter_turns) % 4
         if turns:
             turn, _ = rotation_onto_canvas(90.0 * turns, out.shape[1], out.shape[0])
             forward = forward.then(turn)
             out = np.ascontiguousarray(np.rot90(out, -turns))
             applied = True
+        timings["orientation"] = time.perf_counter() - mark
     to_original = forward.inverse() if applied else Homography.identity()
     if out is rgb:
         out = image                       # untouched: hand back the caller's own array
     timings["total"] = time.perf_counter() - started
     return Rectified(image=out, to_original=to_original, original_size=(width, height), quad=quad,
-                     found=found, angle=angle, skew=skew, quarter_turns=turns, applied=applied,
+                     found=found, angle=angle, skew=skew, quarter_turns=turns, orientation=estimate, applied=applied,
                      light=use_light, timings=timings)
 
 
@@ -184,7 +192,11 @@ PREVIEW_SIDE = 1024     # long side (px) of the copy the page is found, its tilt
 
 def page_to_original(page: Page, rectified: Rectified) -> Page:
     """A page read on the rectified image, with every word and line box mapped onto the original
-    image (upright boxes around the mapped corners, clipped) and the original's size."""
+    image (upright boxes around the mapped corners, clipped) and the original's size; the
+    orientation estimate, when there was one, in `meta["orientation"]` (rotation applied in
+    degrees clockwise, its confidence, the four probabilities)."""
+    if rectified.orientation is not None:
+        page = replace(page, meta={**page.meta, "orientation": rectified.orientation.to_meta()})
     if not rectified.applied:
         return page
     width, height = rectified.original_size
@@ -195,6 +207,7 @@ def page_to_original(page: Page, rectified: Rectified) -> Page:
     meta = dict(page.meta)
     meta["rectified"] = {"to_original": [round(v, 8) for v in rectified.to_original.m],
                          "size": [int(page.width), int(page.height)], "angle": rectified.angle,
+                         "quarter_turns": rectified.quarter_turns,
                          "quad": None if rectified.quad is None else np.round(rectified.quad.corners, 2).tolist()}
     return replace(page, width=width, height=height, lines=tuple(lines), meta=meta)
 
