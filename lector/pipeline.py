@@ -92,7 +92,7 @@ class LectorEngine:
             own = readings[first: first + len(chops)]
             reading = own[0] if len(chops) == 1 else assemble_readings(
                 own, chops, [pieces[first + k].shape[1] for k in range(len(chops))], crop.shape[1])
-            for word in words_from_reading(reading, crop, box, self.recognizer.time_stride):
+            for word in words_from_reading(reading, crop, box):
                 if word.confidence >= self.drop_below:
                     words_by_line.setdefault(owner, []).append(word)
         lines = tuple(Line.from_words(words_by_line[k]) for k in sorted(words_by_line))

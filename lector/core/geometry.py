@@ -80,16 +80,6 @@ def union_all(boxes: Iterable[Box]) -> Box:
                max(b.x1 for b in boxes), max(b.y1 for b in boxes))
 
 
-def crop_span_to_page(line_box: Box, crop_width: float, x_start: float, x_end: float) -> Box:
-    """A horizontal span [x_start, x_end) of a line crop, resized to `crop_width`, as a page box.
-
-    The recognizer sees the line resized to a fixed height; character positions come back in
-    that resized crop's pixels and are mapped to the page here.
-    """
-    sx = line_box.width / crop_width if crop_width > 0 else 1.0
-    return Box(line_box.x0 + x_start * sx, line_box.y0, line_box.x0 + x_end * sx, line_box.y1)
-
-
 @dataclass(frozen=True, slots=True)
 class PixelToPdf:
     """Maps page-image pixels (y down) to PDF points (y up) for a page of `height_px` at `dpi`."""

@@ -32,13 +32,13 @@ def word_confidence(chars: list[CharSpan]) -> float:
     return float(np.exp(np.mean([np.log(max(c.probability, 1e-9)) for c in chars])))
 
 
-def words_from_reading(reading: Reading, crop: np.ndarray, crop_box: Box, time_stride: int = 4) -> list[Word]:
+def words_from_reading(reading: Reading, crop: np.ndarray, crop_box: Box) -> list[Word]:
     """Words with page boxes. `crop` is the grey crop (dark on light) cut at `crop_box`."""
     groups = _split_words(reading.chars)
     if not groups or reading.steps == 0:
         return []
     crop_w = crop.shape[1]
-    px_per_step = crop_w / (reading.steps * time_stride) * time_stride   # crop px per time step
+    px_per_step = crop_w / reading.steps       # the crop is resized whole to steps * stride columns
     centres = [(c.t_start + c.t_end) / 2 for c in reading.chars]
     pitch = (centres[-1] - centres[0]) / (len(centres) - 1) if len(centres) > 1 else reading.steps / 2
     _, ink = cv2.threshold(crop, 0, 1, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU) if crop.size else (0, None)
@@ -64,6 +64,6 @@ def words_from_reading(reading: Reading, crop: np.ndarray, crop_box: Box, time_s
             rows = np.nonzero(ink[:, lo:hi].sum(axis=1) > 0)[0]
             if len(rows):
                 y0, y1 = int(rows[0]), int(rows[-1]) + 1
-        box = Box(crop_box.x0 + lo, crop_box.y0 + y0, crop_box.x0 + hi, crop_box.y0 + y1)
+        box = Box(lo, y0, hi, y1).translate(crop_box.x0, crop_box.y0)   # crop pixels -> page pixels
         words.append(Word("".join(c.char for c in group), box, word_confidence(group)))
     return words

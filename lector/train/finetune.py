@@ -31,7 +31,7 @@ def read_crops(checkpoint: Path, crop_dir: Path) -> tuple[list, list[str], list[
 def recase_crop_set(checkpoint: Path, crop_dir: Path, out_dir: Path) -> dict:
     """Write `out_dir/shard-00000.npz`: the crops of `crop_dir` with model-cased labels."""
     crops, labels, texts = read_crops(checkpoint, crop_dir)
-    recased, changed = recase_labels(crops, labels, texts)
+    recased, changed = recase_labels(labels, texts)
     write_shard(out_dir / "shard-00000.npz", crops, recased)    # crops are already normalised
     report = {"crops": len(crops), "words_recased": changed, "checkpoint": str(checkpoint)}
     (out_dir / "manifest.json").write_text(json.dumps(report, indent=2))

@@ -68,7 +68,7 @@ def recase_word(truth: str, read: str) -> str:
     return truth
 
 
-def recase_labels(crops: list[np.ndarray], labels: list[str], read_texts: list[str]) -> tuple[list[str], int]:
+def recase_labels(labels: list[str], read_texts: list[str]) -> tuple[list[str], int]:
     """Labels with the case of the model's reading word by word; also how many words changed."""
     out, changed = [], 0
     for truth, read in zip(labels, read_texts):
