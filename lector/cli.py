@@ -1,4 +1,4 @@
-"""The `lector` command line: ocr, eval, train, synth, crops, detect.
+"""The `lector` command line: ocr, eval, train, synth, crops, detect, eval-words, lab, calibrate, tune.
 
 Each input file is processed on its own: a bad file prints one line naming it and the
 problem, the others are still done, and the exit code is the worst one seen.
@@ -265,6 +265,91 @@ def cmd_eval_detect(args) -> int:
     return 0
 
 
+def cmd_eval_words(args) -> int:
+    from lector.eval.words import evaluate_words, format_word_table, plot_word_eval, plot_paths
+    from lector.recognize.recognizer import Recognizer, RecognizerConfig
+    model = {"model_path": Path(args.model)} if args.model else {}
+    recognizer = Recognizer(RecognizerConfig(**model, threads=args.threads))
+    reports = [evaluate_words(Path(d), recognizer, limit=args.limit, case_insensitive=not args.exact_case)
+               for d in args.dirs]
+    print(format_word_table(reports))
+    if args.plot:
+        for report, png in zip(reports, plot_paths(Path(args.plot), reports)):
+            plot_word_eval(report, png)
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps([r.to_dict() for r in reports], indent=2))
+    return 0
+
+
+def cmd_lab_list(args) -> int:
+    from lector.lab.notebook import format_list, list_experiments
+    print(format_list(list_experiments(Path(args.notebook))))
+    return 0
+
+
+def cmd_lab_show(args) -> int:
+    from lector.lab.notebook import format_experiment, load_experiment
+    print(format_experiment(load_experiment(args.number, Path(args.notebook))))
+    return 0
+
+
+def cmd_lab_import(args) -> int:
+    from lector.lab.notebook import import_run, started_order
+    for run_dir in started_order(args.run_dirs):
+        print(f"{run_dir}: experiment {import_run(run_dir, Path(args.notebook))}")
+    return 0
+
+
+def cmd_lab_page(args) -> int:
+    from lector.lab.notebook import render_page
+    print(render_page(Path(args.notebook)))
+    return 0
+
+
+def cmd_calibrate(args) -> int:
+    from lector.train.calibrate import calibrate_model
+    report = calibrate_model(Path(args.model), [Path(d) for d in args.datasets], threads=args.threads,
+                             write=not args.dry_run)
+    for name in ("raw_on_check", "calibrated_on_check"):
+        r = report[name]
+        print(f"{name:20s} n={r['n']} ECE={r['ece']:.3f} max bin gap={r['max_gap']:.3f}")
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(report, indent=2))
+    return 0
+
+
+def cmd_tune(args) -> int:
+    from lector.eval.tune import tune_buckets
+    from lector.pipeline import LectorEngine, PipelineConfig
+    from lector.recognize.recognizer import RecognizerConfig
+    recognizer = RecognizerConfig(model_path=Path(args.model), threads=args.threads)
+    result = tune_buckets([Path(d) for d in args.datasets],
+                          lambda keep: LectorEngine(PipelineConfig(recognizer=recognizer, drop_below=0.0, keep_above=keep)),
+                          keep_values=[float(v) for v in args.keep.split(",")],
+                          drop_values=[round(0.05 * k, 2) for k in range(17)], limit=args.limit)
+    for row in result["rows"]:
+        print(json.dumps(row))
+    best = result["best"]
+    print("best:", json.dumps(best))
+    if args.write:
+        from lector.train.export import update_card
+        update_card(Path(args.model), {"thresholds": {
+            "drop_below": best["drop_below"], "keep_above": best["keep_above"],
+            "tuned_on": f"fine-tune halves of {', '.join(Path(d).name for d in args.datasets)}: mean F1 {best['mean_f1']}"}})
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(result, indent=2))
+    return 0
+
+
+def cmd_lexicon(args) -> int:
+    from lector.train.lexicon import build_lexicon
+    print(json.dumps(build_lexicon(Path(args.out), [Path(d) for d in args.datasets])))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lector", description="OCR for documents.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -347,6 +432,53 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int)
     p.add_argument("--json")
     p.set_defaults(func=cmd_eval_detect)
+    p = sub.add_parser("eval-words", help="score the word net on crop sets: SWA, CER, precision/recall "
+                                          "against the confidence threshold, calibration")
+    p.add_argument("dirs", nargs="+", metavar="DIR", help="crop shard directories (data/synth-val, data/real-sroie/val)")
+    p.add_argument("--model", help="ONNX word net (default: the shipped models/wordnet.onnx)")
+    p.add_argument("--limit", type=int, help="a fixed random sample of this many crops per DIR")
+    p.add_argument("--exact-case", action="store_true",
+                   help="count a reading correct only in the exact case (precision/recall, calibration)")
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--plot", help="PNG of the curves (several DIRs: one per DIR, its name appended)")
+    p.add_argument("--json")
+    p.set_defaults(func=cmd_eval_words)
+    p = sub.add_parser("calibrate", help="fit the word net's confidence calibration on held-out real crops "
+                                         "and store it in the model card")
+    p.add_argument("--model", default="models/wordnet.onnx")
+    p.add_argument("--dataset", dest="datasets", action="append", required=True, help="evaldata folder (repeatable)")
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--dry-run", action="store_true", help="report only; leave the model card as it is")
+    p.add_argument("--json")
+    p.set_defaults(func=cmd_calibrate)
+    p = sub.add_parser("tune", help="tune the confidence buckets (drop / repair / keep) on fine-tune halves")
+    p.add_argument("--model", default="models/wordnet.onnx")
+    p.add_argument("--dataset", dest="datasets", action="append", required=True, help="evaldata folder (repeatable)")
+    p.add_argument("--keep", default="0.7,0.8,0.9,0.95,1.01", help="keep_above values to try (1.01: no repair)")
+    p.add_argument("--limit", type=int)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--write", action="store_true", help="store the best pair in the model card")
+    p.add_argument("--json")
+    p.set_defaults(func=cmd_tune)
+    p = sub.add_parser("lexicon", help="build the repair lexicon (wordfreq + fine-tune-half truth)")
+    p.add_argument("--out", default="models/lexicon.tsv.gz")
+    p.add_argument("--dataset", dest="datasets", action="append", default=[],
+                   help="evaldata folder whose fine-tune half adds words (repeatable)")
+    p.set_defaults(func=cmd_lexicon)
+    notebook = argparse.ArgumentParser(add_help=False)
+    notebook.add_argument("--notebook", default="lab", help="the notebook directory (default: lab)")
+    lab = sub.add_parser("lab", help="the lab notebook: training runs as numbered experiments")
+    lab_sub = lab.add_subparsers(dest="lab_command", required=True)
+    p = lab_sub.add_parser("list", parents=[notebook], help="experiments, newest first")
+    p.set_defaults(func=cmd_lab_list)
+    p = lab_sub.add_parser("show", parents=[notebook], help="one experiment's full record")
+    p.add_argument("number", type=int)
+    p.set_defaults(func=cmd_lab_show)
+    p = lab_sub.add_parser("import", parents=[notebook], help="record existing run directories (again: refresh)")
+    p.add_argument("run_dirs", nargs="+", metavar="RUN_DIR")
+    p.set_defaults(func=cmd_lab_import)
+    p = lab_sub.add_parser("page", parents=[notebook], help="write the notebook's README.md and plots")
+    p.set_defaults(func=cmd_lab_page)
     return parser
 
 

@@ -2,8 +2,8 @@
 
     page image -> rectify (photo flattening, deskew, light; orientation: quarter turns before
                detection) -> grey -> detect (lines of segments) -> crop (wide ones in overlapping pieces)
-               -> recognize (text + CTC spans) -> re-assemble pieces -> Wordinator (word boxes)
-               -> confidence filter -> Page
+               -> recognize (text + CTC spans) -> re-assemble pieces -> confidence buckets
+               (keep / lexicon repair / drop) -> Wordinator (word boxes) -> Page
 """
 from __future__ import annotations
 
@@ -21,7 +21,9 @@ from lector.io.load import PageImage, image_from_array, iter_pages
 from lector.photo.orientation import OrientationClassifier, OrientationConfig
 from lector.photo.rectify import RectifyConfig, page_to_original, rectify
 from lector.postprocess.assemble import assemble_readings
-from lector.postprocess.wordinator import words_from_reading
+from lector.postprocess.lexicon import DEFAULT_LEXICON, Lexicon
+from lector.postprocess.repair import Repairer, RepairConfig
+from lector.postprocess.wordinator import word_confidences, words_from_reading
 from lector.recognize.recognizer import Recognizer, RecognizerConfig
 
 
@@ -30,6 +32,9 @@ class PipelineConfig:
     detector: DetectorConfig = field(default_factory=DetectorConfig)
     recognizer: RecognizerConfig = field(default_factory=RecognizerConfig)
     drop_below: float | None = None   # words less confident are noise; None: the model card's value
+    keep_above: float | None = None   # words at least this confident are kept as read; None: the card's
+    repair: bool = True               # lexicon repair of the words between the two thresholds
+    lexicon_path: Path = DEFAULT_LEXICON
     chop_width: int = CHOP_WIDTH      # crops wider than this (px at the net's input height) are read in pieces
     rectify: RectifyConfig | None = field(default_factory=RectifyConfig)   # None: read the image as it is
     orientation: OrientationConfig | None = field(default_factory=OrientationConfig)  # None: never turn pages
@@ -53,8 +58,11 @@ class LectorEngine:
     def __init__(self, config: PipelineConfig = PipelineConfig()):
         self.config = config
         self.recognizer = Recognizer(config.recognizer)
-        card_threshold = self.recognizer.card.get("thresholds", {}).get("drop_below", 0.35)
-        self.drop_below = card_threshold if config.drop_below is None else config.drop_below
+        thresholds = self.recognizer.card.get("thresholds", {})
+        self.drop_below = thresholds.get("drop_below", 0.35) if config.drop_below is None else config.drop_below
+        keep_above = thresholds.get("keep_above", 0.9) if config.keep_above is None else config.keep_above
+        self.repairer = (Repairer(Lexicon.load(config.lexicon_path), self.recognizer.charset,
+                                  RepairConfig(keep_above=keep_above)) if config.repair else None)
         self.orientation = None if config.orientation is None else OrientationClassifier(config.orientation)
 
     def read_page(self, image: np.ndarray, index: int = 0, dpi: float = 300.0) -> Page:
@@ -88,11 +96,14 @@ class LectorEngine:
                     pieces.extend(dark_on_light(cut(grey, chop.box)) for chop in chops)
         readings = self.recognizer.read(pieces)
         words_by_line: dict[int, list[Word]] = {}
+        calibrate = self.recognizer.calibration
         for owner, box, crop, chops, first in segments:
             own = readings[first: first + len(chops)]
             reading = own[0] if len(chops) == 1 else assemble_readings(
                 own, chops, [pieces[first + k].shape[1] for k in range(len(chops))], crop.shape[1])
-            for word in words_from_reading(reading, crop, box):
+            if self.repairer is not None:
+                reading = self.repairer.repair(reading, word_confidences(reading, calibrate))
+            for word in words_from_reading(reading, crop, box, calibrate):
                 if word.confidence >= self.drop_below:
                     words_by_line.setdefault(owner, []).append(word)
         lines = tuple(Line.from_words(words_by_line[k]) for k in sorted(words_by_line))

@@ -21,7 +21,7 @@ def tiny_data(tmp_path_factory) -> Path:
 def _config(run_dir: Path, data: Path, steps: int) -> TrainConfig:
     return TrainConfig(run_dir=str(run_dir), synth_dirs=[str(data)], steps=steps, batch_size=16, lr=3e-3,
                        warmup_steps=5, channels=(8, 16, 32, 32, 32, 48), lstm_hidden=32, eval_every=10_000,
-                       checkpoint_every=10, log_every=1, threads=1)
+                       checkpoint_every=10, log_every=1, threads=1, notebook="")
 
 
 def _losses(run_dir: Path) -> dict[int, float]:

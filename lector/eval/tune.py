@@ -1,7 +1,10 @@
-"""Tune the word-confidence threshold on a dataset's fine-tune half (never on held-out pages).
+"""Tune the confidence buckets on the fine-tune halves of datasets (never on held-out pages).
 
-Reads every page once with the threshold off, then scores bag-of-words F1 for each candidate
-threshold from the kept words' confidences, so the sweep costs one pass.
+Two thresholds: words below `drop_below` are dropped as noise; words from there up to
+`keep_above` go to lexicon repair. Each `keep_above` needs its own pass (repair changes the
+words); `drop_below` is then swept over the kept words' confidences at no extra cost.
+Candidates are scored by the mean over datasets of bag-of-words F1 (case-insensitive), so
+that no one kind of document decides alone.
 """
 from __future__ import annotations
 
@@ -25,13 +28,35 @@ def _filtered(page: Page, threshold: float) -> Page:
     return dataclasses.replace(page, lines=tuple(lines))
 
 
-def sweep_threshold(dataset_dir: Path, engine, thresholds: list[float], part: str = "train",
-                    limit: int | None = None) -> list[dict]:
+def read_part(dataset_dir: Path, engine, part: str = "train", limit: int | None = None) -> list:
     docs = [d for d in load_dataset(dataset_dir, limit=limit) if split_of(d.id) == part]
-    pages = [(doc, engine.read_page(load_rgb(doc.image_path))) for doc in tqdm(docs, desc="tune", unit="page")]
+    return [(doc, engine.read_page(load_rgb(doc.image_path)))
+            for doc in tqdm(docs, desc=f"tune {Path(dataset_dir).name}", unit="page")]
+
+
+def sweep_drop(pages: list, thresholds: list[float]) -> list[dict]:
     rows = []
     for threshold in thresholds:
         counts = sum_counts(bag_of_words(truth_tokens(doc), predicted_tokens(_filtered(page, threshold)), False)
                             for doc, page in pages)
-        rows.append({"threshold": threshold, "precision": counts.precision, "recall": counts.recall, "f1": counts.f1})
+        rows.append({"drop_below": threshold, "precision": counts.precision, "recall": counts.recall,
+                     "f1": counts.f1})
     return rows
+
+
+def tune_buckets(datasets: list[Path], make_engine, keep_values: list[float], drop_values: list[float],
+                 limit: int | None = None) -> dict:
+    """`make_engine(keep_above)` gives an engine that drops nothing. Returns every (keep, drop)
+    row per dataset and the best pair by mean F1."""
+    table = []
+    for keep in keep_values:
+        engine = make_engine(keep)
+        per_dataset = {Path(d).name: sweep_drop(read_part(d, engine, limit=limit), drop_values) for d in datasets}
+        for i, drop in enumerate(drop_values):
+            row = {"keep_above": keep, "drop_below": drop,
+                   **{name: {k: round(v, 4) for k, v in rows[i].items() if k != "drop_below"}
+                      for name, rows in per_dataset.items()}}
+            row["mean_f1"] = round(sum(rows[i]["f1"] for rows in per_dataset.values()) / len(per_dataset), 4)
+            table.append(row)
+    best = max(table, key=lambda r: r["mean_f1"])
+    return {"best": best, "rows": table}

@@ -11,7 +11,7 @@ import numpy as np
 
 from lector.core.document import Word
 from lector.core.geometry import Box
-from lector.recognize.ctc import CharSpan, Reading
+from lector.recognize.ctc import CharSpan, Reading, path_confidence
 
 
 def _split_words(chars: tuple[CharSpan, ...]) -> list[list[CharSpan]]:
@@ -28,12 +28,24 @@ def _split_words(chars: tuple[CharSpan, ...]) -> list[list[CharSpan]]:
     return words
 
 
-def word_confidence(chars: list[CharSpan]) -> float:
-    return float(np.exp(np.mean([np.log(max(c.probability, 1e-9)) for c in chars])))
+def word_confidence(reading: Reading, chars: list[CharSpan]) -> float:
+    """The crop's confidence measure (`path_confidence`) restricted to one word's time steps."""
+    if reading.log_probs is not None:
+        steps = reading.log_probs[chars[0].t_start: chars[-1].t_end + 1]
+        weakest = float(np.exp(steps.max(axis=1).min()))
+    else:
+        weakest = min(c.probability for c in chars)
+    return path_confidence([c.probability for c in chars], weakest)
 
 
-def words_from_reading(reading: Reading, crop: np.ndarray, crop_box: Box) -> list[Word]:
-    """Words with page boxes. `crop` is the grey crop (dark on light) cut at `crop_box`."""
+def word_confidences(reading: Reading, calibrate=lambda raw: raw) -> list[float]:
+    """One (calibrated) confidence per word of the reading, in order."""
+    return [float(calibrate(word_confidence(reading, group))) for group in _split_words(reading.chars)]
+
+
+def words_from_reading(reading: Reading, crop: np.ndarray, crop_box: Box, calibrate=lambda raw: raw) -> list[Word]:
+    """Words with page boxes. `crop` is the grey crop (dark on light) cut at `crop_box`;
+    `calibrate` maps the raw word confidence to the calibrated one the buckets use."""
     groups = _split_words(reading.chars)
     if not groups or reading.steps == 0:
         return []
@@ -65,5 +77,5 @@ def words_from_reading(reading: Reading, crop: np.ndarray, crop_box: Box) -> lis
             if len(rows):
                 y0, y1 = int(rows[0]), int(rows[-1]) + 1
         box = Box(lo, y0, hi, y1).translate(crop_box.x0, crop_box.y0)   # crop pixels -> page pixels
-        words.append(Word("".join(c.char for c in group), box, word_confidence(group)))
+        words.append(Word("".join(c.char for c in group), box, float(calibrate(word_confidence(reading, group)))))
     return words

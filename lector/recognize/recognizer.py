@@ -1,18 +1,19 @@
-"""The Word Deep Net at inference: ONNX Runtime on CPU, batched by width, greedy CTC decoding.
+"""The Word Deep Net at inference: ONNX Runtime on CPU, batched by width, CTC decoding.
 
-The model file describes itself (charset, input height, time stride in its metadata), so the
-loader hard-codes none of them. No torch here.
+The model file describes itself (charset, input height, time stride and the confidence
+calibration in its metadata), so the loader hard-codes none of them. No torch here.
 """
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
 from lector.core.errors import ModelError
-from lector.recognize.ctc import Reading, greedy_decode
+from lector.recognize.calibration import Calibration
+from lector.recognize.ctc import Reading, beam_reading, greedy_decode
 from lector.recognize.preprocess import batch_crops, normalise_crop
 
 DEFAULT_MODEL = Path(__file__).resolve().parents[2] / "models" / "wordnet.onnx"
@@ -23,6 +24,9 @@ class RecognizerConfig:
     model_path: Path = DEFAULT_MODEL
     threads: int = 2
     batch_width_budget: int = 16384     # sum of padded widths per ONNX call: bounds memory
+    decoder: str = "greedy"             # or "beam": prefix beam search (slower; see bench)
+    beam_width: int = 8
+    calibrated: bool = True             # map confidences through the card's calibration (False: raw)
 
 
 class Recognizer:
@@ -45,11 +49,22 @@ class Recognizer:
         self.input_height = int(meta.get("input_height", 32))
         self.time_stride = int(meta.get("time_stride", 4))
         self.card = json.loads(meta.get("card", "{}"))
+        self.calibration = Calibration.from_card(self.card) if config.calibrated else Calibration()
         self.config = config
+        if config.decoder not in ("greedy", "beam"):
+            raise ValueError(f"unknown decoder {config.decoder!r} (greedy, beam)")
 
     def log_probs(self, batch: np.ndarray) -> np.ndarray:
         """(N, 1, H, W) float32 -> (T, N, C) log-probabilities."""
         return self.session.run(None, {"images": batch})[0]
+
+    def decode(self, log_probs: np.ndarray, steps: int) -> Reading:
+        """One crop's reading; its confidence calibrated where the model card says how."""
+        if self.config.decoder == "beam":
+            reading = beam_reading(log_probs, steps, self.charset, self.config.beam_width)
+        else:
+            reading = greedy_decode(log_probs, steps, self.charset)
+        return replace(reading, confidence=float(self.calibration(reading.confidence)))
 
     def read(self, crops: list[np.ndarray]) -> list[Reading]:
         """Read grey uint8 crops of any size; results in input order."""
@@ -67,6 +82,6 @@ class Recognizer:
             batch, steps = batch_crops([normalised[i] for i in idx])
             out = self.log_probs(batch)
             for k, i in enumerate(idx):
-                readings[i] = greedy_decode(out[:, k, :], int(steps[k]), self.charset)
+                readings[i] = self.decode(out[:, k, :], int(steps[k]))
             start = end
         return readings  # type: ignore[return-value]

@@ -35,3 +35,19 @@ def export_onnx(model: WordNet, charset: str, path: Path, card: dict) -> Path:
     path.with_suffix(".json").write_text(json.dumps({**card, "charset": charset,
                                                      "input_height": INPUT_HEIGHT}, indent=2) + "\n")
     return path
+
+
+def update_card(model_path: Path, updates: dict) -> dict:
+    """Merge `updates` into a shipped model's card, in the ONNX metadata and the JSON beside it."""
+    proto = onnx.load(str(model_path))
+    entry = next((e for e in proto.metadata_props if e.key == "card"), None)
+    if entry is None:
+        entry = proto.metadata_props.add()
+        entry.key, entry.value = "card", "{}"
+    card = {**json.loads(entry.value), **updates}
+    entry.value = json.dumps(card)
+    onnx.save(proto, str(model_path))
+    card_path = model_path.with_suffix(".json")
+    on_disk = json.loads(card_path.read_text()) if card_path.exists() else {}
+    card_path.write_text(json.dumps({**on_disk, **updates}, indent=2) + "\n")
+    return card

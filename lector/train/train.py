@@ -16,6 +16,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from lector.lab.notebook import finish_experiment, start_experiment, sync_metrics
 from lector.recognize.charset import DEFAULT_CHARSET
 from lector.synth.shards import git_revision, load_shards
 from lector.train.data import BatchStream, CropSet
@@ -45,7 +46,8 @@ class TrainConfig:
     checkpoint_every: int = 200
     log_every: int = 50
     init_from: str = ""          # a checkpoint to start from (fine-tuning)
-    goal: str = ""
+    goal: str = ""               # one line, written at launch: what this run is meant to find out
+    notebook: str = "lab"        # the lab notebook that records the run ("" : none)
 
     @classmethod
     def from_file(cls, path: Path) -> "TrainConfig":
@@ -134,8 +136,10 @@ def train(cfg: TrainConfig, stop_after: int | None = None) -> Path:
         start_step = state["step"]
     elif cfg.init_from:
         model.load_state_dict(torch.load(cfg.init_from, weights_only=False)["model"])
-    (run_dir / "config.json").write_text(json.dumps({**asdict(cfg), "git": git_revision(),
-                                                     "started": time.strftime("%Y-%m-%dT%H:%M:%S")}, indent=2))
+    run_config = {**asdict(cfg), "git": git_revision(), "started": time.strftime("%Y-%m-%dT%H:%M:%S")}
+    (run_dir / "config.json").write_text(json.dumps(run_config, indent=2))
+    notebook = Path(cfg.notebook) if cfg.notebook else None
+    experiment = start_experiment(run_config, cfg.run_dir, notebook) if notebook else None   # resume: same number
     metrics_file = (run_dir / "metrics.jsonl").open("a")
     model.train()
     bar = tqdm(range(start_step, cfg.steps), initial=start_step, total=cfg.steps, desc="train", mininterval=5)
@@ -164,6 +168,8 @@ def train(cfg: TrainConfig, stop_after: int | None = None) -> Path:
         if (step + 1) % cfg.log_every == 0 or last or len(record) > 4:
             metrics_file.write(json.dumps(record) + "\n")
             metrics_file.flush()
+            if experiment and len(record) > 4:
+                sync_metrics(experiment, run_dir / "metrics.jsonl", notebook)
         if (step + 1) % cfg.checkpoint_every == 0 or last:
             tmp = ckpt_path.with_suffix(".tmp")
             torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "step": step + 1,
@@ -172,4 +178,6 @@ def train(cfg: TrainConfig, stop_after: int | None = None) -> Path:
         if stop_after is not None and step + 1 >= stop_after:
             break
     metrics_file.close()
+    if experiment and sync_metrics(experiment, run_dir / "metrics.jsonl", notebook).last_step >= cfg.steps:
+        finish_experiment(experiment, notebook)          # a stopped (killed) run stays "running"
     return ckpt_path

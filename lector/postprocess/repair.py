@@ -1,0 +1,155 @@
+"""Lexicon repair of middle-confidence words, scored by the net's own CTC output.
+
+The confidence buckets: a word read with high confidence is kept as read, a low one is dropped
+as noise, and a middle one gets here. Candidates come from three places: the net's own
+alternatives (prefix beam search over the word's time steps), single substitutions between
+glyphs that look alike (I/l/1, O/0, rn/m...), and splits into two known words ("helloworld");
+neighbouring words in one crop may be merged ("wo rld"). A candidate must be a known word (or
+a number/date/code pattern) in a clean case, and the net must find it nearly as likely as what
+it read: log P(candidate | crop) >= log P(reading | crop) - `max_loss`. Edit distance alone
+never decides, and a token that looks like data (digits, e-mails, URLs) is never changed.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from lector.postprocess.lexicon import Lexicon, has_clean_case, is_protected, split_edges
+from lector.recognize.ctc import Reading, beam_decode, reading_for_text, text_log_likelihood
+
+# glyph pairs a recognizer confuses; each is tried as a single substitution, both ways
+LOOKALIKES = (("I", "l"), ("l", "1"), ("I", "1"), ("i", "l"), ("O", "0"), ("o", "0"), ("O", "D"), ("S", "5"),
+              ("B", "8"), ("Z", "2"), ("G", "6"), ("rn", "m"), ("cl", "d"), ("vv", "w"), ("ii", "u"),
+              ("c", "e"), ("n", "h"), ("u", "v"), ("C", "G"), ("E", "F"), ("P", "R"), ("Q", "O"), ("T", "I"),
+              ("M", "W"), ("N", "H"), ("L", "I"), ("K", "X"))
+
+
+@dataclass(frozen=True)
+class RepairConfig:
+    keep_above: float = 0.9      # at or above: kept as read
+    max_loss: float = 4.0        # nats of CTC log-likelihood a candidate may lose against the reading
+    beam_width: int = 6
+    frequency_weight: float = 0.3
+
+
+@dataclass(frozen=True, slots=True)
+class _Token:
+    text: str
+    first: int          # index of its first character in reading.chars
+    last: int           # index of its last character
+
+
+def _tokens(reading: Reading) -> list[_Token]:
+    tokens, start = [], None
+    for i, span in enumerate(reading.chars + (None,)):
+        if span is None or span.char == " ":
+            if start is not None:
+                tokens.append(_Token("".join(c.char for c in reading.chars[start:i]), start, i - 1))
+            start = None
+        elif start is None:
+            start = i
+    return tokens
+
+
+def _window(reading: Reading, first: int, last: int) -> np.ndarray:
+    """The token's time steps, out to (not into) its neighbouring characters."""
+    chars = reading.chars
+    lo = chars[first - 1].t_end + 1 if first > 0 else 0
+    hi = chars[last + 1].t_start if last + 1 < len(chars) else reading.steps
+    return reading.log_probs[lo:hi]
+
+
+def _lookalike_edits(word: str) -> set[str]:
+    out = set()
+    for a, b in LOOKALIKES:
+        for src, dst in ((a, b), (b, a)):
+            start = word.find(src)
+            while start >= 0:
+                out.add(word[:start] + dst + word[start + len(src):])
+                start = word.find(src, start + 1)
+    return out
+
+
+def _splits(word: str, lexicon: Lexicon) -> set[str]:
+    _, core, _ = split_edges(word)
+    out = set()
+    for i in range(2, len(core) - 1):
+        left, right = core[:i], core[i:]
+        if (left in lexicon or is_protected(left)) and right in lexicon:
+            out.add(word.replace(core, f"{left} {right}", 1))
+    return out
+
+
+def _known(token: str, lexicon: Lexicon) -> bool:
+    return all(lexicon.accepts(part) for part in token.split(" "))
+
+
+def _in_need(token: str, lexicon: Lexicon) -> bool:
+    """An unprotected word the lexicon does not accept as it stands."""
+    _, core, _ = split_edges(token)
+    return bool(core) and not is_protected(core) and not lexicon.accepts(token)
+
+
+class Repairer:
+    """Repairs the middle-confidence words of one reading; holds the lexicon and the charset."""
+
+    def __init__(self, lexicon: Lexicon, charset: str, config: RepairConfig = RepairConfig()):
+        self.lexicon, self.charset, self.config = lexicon, charset, config
+
+    def _best(self, window: np.ndarray, read: str, candidates: set[str]) -> str | None:
+        floor = text_log_likelihood(window, read, self.charset) - self.config.max_loss
+        best, best_score = None, -np.inf
+        for candidate in candidates:
+            if candidate == read or not _known(candidate, self.lexicon):
+                continue
+            ll = text_log_likelihood(window, candidate, self.charset)
+            if ll < floor:
+                continue
+            score = ll + self.config.frequency_weight * min(
+                self.lexicon.frequency(split_edges(p)[1]) for p in candidate.split(" "))
+            if score > best_score:
+                best, best_score = candidate, score
+        return best
+
+    def repair(self, reading: Reading, word_confidences: list[float]) -> Reading:
+        """`word_confidences`: one per space-separated token of `reading.text`, in order."""
+        if reading.log_probs is None or not reading.chars:
+            return reading
+        tokens = _tokens(reading)
+        if len(tokens) != len(word_confidences):
+            return reading
+        middle = [c < self.config.keep_above for c in word_confidences]
+        replaced: dict[int, str] = {}        # token index -> new text
+        merged_with_next: set[int] = set()
+        for k, token in enumerate(tokens):
+            if k in replaced or (k - 1) in merged_with_next:
+                continue
+            nxt = tokens[k + 1] if k + 1 < len(tokens) else None
+            # a merge: two neighbours, at least one unknown and doubtful, that make a known word
+            if (nxt is not None and (middle[k] or middle[k + 1])
+                    and (_in_need(token.text, self.lexicon) or _in_need(nxt.text, self.lexicon))
+                    and not is_protected(token.text + nxt.text)):
+                joined = token.text + nxt.text
+                if _known(joined, self.lexicon) and has_clean_case(split_edges(joined)[1]):
+                    window = _window(reading, token.first, nxt.last)
+                    if text_log_likelihood(window, joined, self.charset) >= \
+                            text_log_likelihood(window, f"{token.text} {nxt.text}", self.charset) - self.config.max_loss:
+                        replaced[k], replaced[k + 1] = joined, ""
+                        merged_with_next.add(k)
+                        continue
+            if not middle[k] or not _in_need(token.text, self.lexicon):
+                continue
+            window = _window(reading, token.first, token.last)
+            candidates = {text.strip() for text, _ in beam_decode(window, len(window), self.charset,
+                                                                  self.config.beam_width)}
+            candidates |= _lookalike_edits(token.text) | _splits(token.text, self.lexicon)
+            candidates |= {token.text.upper(), token.text.lower(), token.text.capitalize()}
+            candidates = {c for c in candidates if c and not is_protected(split_edges(c)[1])}
+            best = self._best(window, token.text, candidates)
+            if best is not None:
+                replaced[k] = best
+        if not replaced:
+            return reading
+        text = " ".join(t for k, tok in enumerate(tokens) for t in [replaced.get(k, tok.text)] if t)
+        return reading_for_text(reading, text, self.charset) or reading

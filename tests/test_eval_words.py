@@ -1,0 +1,84 @@
+"""`lector eval-words` on crops rendered with known words, read by the shipped word net."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from lector.cli import main
+from lector.core.errors import InputError
+from lector.eval.words import evaluate_words
+from lector.recognize.preprocess import normalise_crop
+from lector.recognize.recognizer import Recognizer, RecognizerConfig
+from lector.synth.shards import write_shard
+
+SANS = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+WORDS = ["TOTAL", "12.50", "Receipt", "CASH", "Change", "RM", "45.90", "Invoice", "Date", "QTY", "Price", "Thank",
+         "you", "GST", "6.00", "Subtotal", "Amount", "Tax", "Card", "VISA", "Item", "Coffee", "Bread", "Milk",
+         "Rounding", "0.05", "Discount", "Member", "Table", "Cashier"]
+
+
+def _render(word: str) -> np.ndarray:
+    """Dark print on white with a little margin, as the detector cuts a word."""
+    font = ImageFont.truetype(SANS, 28)
+    left, top, right, bottom = font.getbbox(word)
+    image = Image.new("L", (right - left + 16, bottom - top + 12), 255)
+    ImageDraw.Draw(image).text((8 - left, 6 - top), word, font=font, fill=20)
+    return (normalise_crop(np.asarray(image)) * 255).astype(np.uint8)
+
+
+@pytest.fixture(scope="module")
+def crops() -> list[np.ndarray]:
+    return [_render(w) for w in WORDS]
+
+
+@pytest.fixture(scope="module")
+def recognizer() -> Recognizer:
+    return Recognizer(RecognizerConfig(threads=1))
+
+
+def _crop_set(directory: Path, crops: list[np.ndarray], labels: list[str]) -> Path:
+    write_shard(directory / "shard-00000.npz", crops, labels)
+    return directory
+
+
+def test_clear_words_are_read_and_the_curves_hold(tmp_path, crops, recognizer):
+    blank = np.full((32, 64), 255, np.uint8)
+    words = _crop_set(tmp_path / "words", crops + [blank, blank], WORDS + ["", ""])
+    report = evaluate_words(words, recognizer, progress=False)
+    assert (report.n, report.negatives) == (32, 2)
+    assert report.swa >= 0.85 and report.swa_ci >= 0.9 and report.cer_ci <= 0.05     # 31/32 and 32/32 seen
+    assert sum(b.count for b in report.bins) == report.n
+    recalls = [p.recall for p in report.curve]
+    assert all(a >= b for a, b in zip(recalls, recalls[1:])) and recalls[-1] <= recalls[0] <= 1
+    kept = [p.kept for p in report.curve]
+    assert kept[0] == 30 and all(a >= b for a, b in zip(kept, kept[1:]))        # blanks read as blank emit nothing
+    assert all(0 <= p.precision <= 1 for p in report.curve if p.precision is not None)
+    assert 0 <= report.ece <= 1 and report.max_gap is None                      # no bin holds 30 crops
+
+
+def test_wrong_labels_score_zero(tmp_path, crops, recognizer):
+    shifted = WORDS[1:] + WORDS[:1]
+    report = evaluate_words(_crop_set(tmp_path / "wrong", crops, shifted), recognizer, progress=False)
+    assert report.swa == report.swa_ci == 0 and report.cer > 0.5
+    assert all(p.recall == 0 and p.precision in (0, None) for p in report.curve)
+    assert all(b.accuracy in (0, None) for b in report.bins)
+
+
+def test_cli_writes_table_plot_and_json(tmp_path, crops, capsys):
+    words = _crop_set(tmp_path / "words", crops, WORDS)
+    out = tmp_path / "out"
+    assert main(["eval-words", str(words), "--limit", "12", "--threads", "1", "--plot", str(out / "words.png"),
+                 "--json", str(out / "words.json")]) == 0
+    assert "words" in capsys.readouterr().out
+    assert json.loads((out / "words.json").read_text())[0]["n"] == 12
+    assert cv2.imread(str(out / "words.png")) is not None
+
+
+def test_a_directory_without_crops_is_an_input_error(tmp_path, recognizer):
+    with pytest.raises(InputError):
+        evaluate_words(tmp_path, recognizer, progress=False)

@@ -1,0 +1,158 @@
+"""Post-processing on the net's own evidence: CTC scoring and beam search, the confidence
+calibration, lexicon repair (splits, merges, protected patterns), and Wordinator boxes."""
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from lector.core.geometry import Box
+from lector.postprocess.lexicon import Lexicon, has_clean_case, is_protected, split_edges
+from lector.postprocess.repair import Repairer, RepairConfig
+from lector.postprocess.wordinator import word_confidences, words_from_reading
+from lector.recognize.calibration import fit_calibration
+from lector.recognize.charset import DEFAULT_CHARSET
+from lector.recognize.ctc import (beam_decode, forced_alignment, greedy_decode, reading_for_text,
+                                  text_log_likelihood)
+from lector.recognize.recognizer import Recognizer, RecognizerConfig
+
+SHIPPED = Path(__file__).resolve().parents[1] / "models"
+
+
+def _collapse(path, charset):
+    out, prev = [], 0
+    for c in path:
+        if c and c != prev:
+            out.append(charset[c - 1])
+        prev = c
+    return "".join(out)
+
+
+def test_text_likelihood_and_beam_search_agree_with_brute_force():
+    charset = "ab"
+    lp = np.log(np.random.default_rng(3).dirichlet(np.ones(3), size=5))
+    totals: dict[str, float] = {}
+    for path in itertools.product(range(3), repeat=5):
+        text = _collapse(path, charset)
+        totals[text] = np.logaddexp(totals.get(text, -np.inf), sum(lp[t, c] for t, c in enumerate(path)))
+    for text, total in totals.items():
+        assert text_log_likelihood(lp, text, charset) == pytest.approx(total, abs=1e-9)
+    assert text_log_likelihood(lp, "ababab", charset) == float("-inf")      # needs more steps than there are
+    best = max(totals, key=totals.get)
+    assert beam_decode(lp, 5, charset, beam_width=16, prune=1e-12)[0][0] == best
+
+
+def test_beam_search_adds_up_paths_that_greedy_decoding_splits():
+    # per step: blank 0.4, 'a' 0.35, 'b' 0.25: greedy reads nothing, yet "a" is the likeliest text
+    lp = np.log(np.array([[0.4, 0.35, 0.25]] * 2))
+    assert greedy_decode(lp, 2, "ab").text == ""
+    text, score = beam_decode(lp, 2, "ab")[0]
+    assert text == "a" and np.exp(score) == pytest.approx(0.35 ** 2 + 2 * 0.35 * 0.4)
+
+
+def test_forced_alignment_places_every_character():
+    lp = np.log(np.full((8, 3), 0.05))
+    for t, c in enumerate([1, 1, 0, 1, 0, 2, 2, 0]):
+        lp[t, c] = np.log(0.9)
+    spans = forced_alignment(lp, "aab", "ab")
+    assert [(s.char, s.t_start, s.t_end) for s in spans] == [("a", 0, 1), ("a", 3, 3), ("b", 5, 6)]
+    assert forced_alignment(lp, "aaaaa", "ab") is None          # repeats need blanks: 9 steps
+
+
+def _reading(text_steps: list[dict[str, float]]) -> object:
+    """A reading whose net output at each step is the given {char or '' (blank): probability}."""
+    lp = np.full((len(text_steps), len(DEFAULT_CHARSET) + 1), np.log(1e-4), np.float32)
+    for t, step in enumerate(text_steps):
+        for ch, p in step.items():
+            lp[t, 0 if ch == "" else DEFAULT_CHARSET.index(ch) + 1] = np.log(p)
+    return greedy_decode(lp, len(lp), DEFAULT_CHARSET)
+
+
+def _spelled(word: str) -> list[dict[str, float]]:
+    return [s for ch in word for s in ({ch: 0.95}, {"": 0.95})]
+
+
+@pytest.fixture(scope="module")
+def repairer():
+    return Repairer(Lexicon.load(), DEFAULT_CHARSET, RepairConfig(keep_above=0.9))
+
+
+def test_a_doubtful_run_together_word_is_split(repairer):
+    reading = _reading(_spelled("hello") + [{"": 0.55, " ": 0.45}] + _spelled("world"))
+    assert reading.text == "helloworld"
+    repaired = repairer.repair(reading, [0.7])
+    assert repaired.text == "hello world"
+    assert [c.char for c in repaired.chars] == list("hello world")
+    assert repaired.chars[5].t_start == 10                  # the space sits where the net hesitated
+
+
+def test_a_word_broken_by_a_doubtful_space_is_merged(repairer):
+    reading = _reading(_spelled("wo") + [{" ": 0.55, "": 0.45}] + _spelled("rld"))
+    assert reading.text == "wo rld"
+    assert repairer.repair(reading, [0.7, 0.7]).text == "world"
+
+
+def test_lookalike_glyphs_are_repaired_where_the_net_allows_it(repairer):
+    steps = _spelled("C") + [{"I": 0.6, "l": 0.35}, {"": 0.95}] + _spelled("osed")
+    reading = _reading(steps)
+    assert reading.text == "CIosed"
+    assert repairer.repair(reading, [0.7]).text == "Closed"
+
+
+def test_repair_needs_the_nets_support_and_spares_confident_words_and_data(repairer):
+    # "wrld" is one edit from "world", but the net saw no 'o': no evidence, no change
+    reading = _reading(_spelled("wrld"))
+    assert repairer.repair(reading, [0.7]).text == "wrld"
+    # a confident unknown word is kept as read
+    odd = _reading(_spelled("Zqxv") + [{"": 0.55, " ": 0.45}] + _spelled("ab"))
+    assert repairer.repair(odd, [0.95]).text == odd.text
+    # numbers, prices, dates and codes are never turned into words
+    for data in ("2O17", "1O.5O", "l0/05/2018", "INV-0O1"):
+        assert is_protected(data)
+        reading = _reading(_spelled(data))
+        assert repairer.repair(reading, [0.6]).text == data
+
+
+def test_lexicon_helpers():
+    assert split_edges("(Total):") == ("(", "Total", "):")
+    assert has_clean_case("Closed") and has_clean_case("TOTAL") and not has_clean_case("CIosed")
+    lexicon = Lexicon.load()
+    assert lexicon.accepts("Total:") and lexicon.accepts("12.50") and not lexicon.accepts("TOTAl")
+    assert lexicon.frequency("the") > lexicon.frequency("receipt") > 0
+
+
+def test_isotonic_calibration_recovers_the_true_accuracy():
+    rng = np.random.default_rng(0)
+    raw = rng.uniform(0, 1, 20000)
+    correct = rng.uniform(0, 1, raw.size) < raw ** 2       # over-confident raw scores
+    calibration = fit_calibration(raw, correct)
+    grid = np.linspace(0.05, 0.95, 10)
+    assert np.all(np.diff(calibration(np.linspace(0, 1, 101))) >= 0)
+    assert np.max(np.abs(calibration(grid) - grid ** 2)) < 0.05
+
+
+def test_wordinator_boxes_each_word_of_a_rendered_line():
+    font = ImageFont.truetype("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", 28)
+    words = ["TOTAL", "AMOUNT", "12.50", "cash"]
+    image = Image.new("L", (520, 50), 255)
+    draw = ImageDraw.Draw(image)
+    x, truth = 10.0, []
+    for word in words:
+        truth.append(Box(*draw.textbbox((x, 8), word, font=font)))
+        draw.text((x, 8), word, font=font, fill=0)
+        x += draw.textlength(word + "  ", font=font)
+    crop = np.asarray(image)
+    recognizer = Recognizer(RecognizerConfig(model_path=SHIPPED / "wordnet.onnx", threads=1))
+    reading = recognizer.read([crop])[0]
+    offset = Box(100, 200, 100 + crop.shape[1], 200 + crop.shape[0])
+    found = words_from_reading(reading, crop, offset, recognizer.calibration)
+    assert [w.text.casefold() for w in found] == [w.casefold() for w in words]
+    assert len(word_confidences(reading, recognizer.calibration)) == len(words)
+    for word, box in zip(found, truth):
+        assert word.box.iou(box.translate(100, 200)) >= 0.7, (word, box)
+    # after a repair changes the text, forced alignment still boxes every word
+    again = reading_for_text(reading, " ".join(words), DEFAULT_CHARSET)
+    assert [w.text for w in words_from_reading(again, crop, offset)] == words
