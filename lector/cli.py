@@ -186,6 +186,14 @@ def cmd_train(args) -> int:
     return 0
 
 
+def cmd_finetune(args) -> int:
+    from lector.train.finetune import SHIPPED_WEIGHTS, finetune
+    finetune(args.real, args.run_dir, args.synth, init_from=Path(args.init_from or SHIPPED_WEIGHTS), steps=args.steps,
+             real_ratio=args.real_ratio, lr=args.lr, val_real_dir=args.val_real or "", goal=args.goal or "",
+             threads=args.threads, batch_size=args.batch_size, notebook=args.notebook)
+    return 0
+
+
 def cmd_export(args) -> int:
     from lector.train.publish import publish_checkpoint
     publish_checkpoint(Path(args.checkpoint), Path(args.out), thresholds={"drop_below": args.drop_below})
@@ -395,6 +403,20 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("train", help="train the word net from a JSON config")
     p.add_argument("config")
     p.set_defaults(func=cmd_train)
+    p = sub.add_parser("finetune", help="train on from the shipped model (or --from) on real crops mixed with synthetic")
+    p.add_argument("--real", action="append", required=True, help="real crop directory (lector crops; repeatable)")
+    p.add_argument("--synth", action="append", required=True, help="synthetic shard directory (repeatable)")
+    p.add_argument("--run-dir", required=True)
+    p.add_argument("--from", dest="init_from", help="weights or checkpoint to start from (default models/wordnet.pt)")
+    p.add_argument("--val-real", help="held-out real crops to evaluate on")
+    p.add_argument("--steps", type=int, default=1500)
+    p.add_argument("--real-ratio", type=float, default=0.5)
+    p.add_argument("--lr", type=float, default=3e-4)
+    p.add_argument("--batch-size", type=int, default=48)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--notebook", default="lab")
+    p.add_argument("--goal")
+    p.set_defaults(func=cmd_finetune)
     p = sub.add_parser("export", help="export a training checkpoint to ONNX with its card")
     p.add_argument("checkpoint")
     p.add_argument("out")

@@ -101,9 +101,12 @@ class LectorEngine:
             own = readings[first: first + len(chops)]
             reading = own[0] if len(chops) == 1 else assemble_readings(
                 own, chops, [pieces[first + k].shape[1] for k in range(len(chops))], crop.shape[1])
+            # confidence buckets: below drop_below noise; up to keep_above repaired; the rest kept as read
+            confidences = word_confidences(reading, calibrate)
             if self.repairer is not None:
-                reading = self.repairer.repair(reading, word_confidences(reading, calibrate))
-            for word in words_from_reading(reading, crop, box, calibrate):
+                reading, confidences = self.repairer.repair(reading, confidences)
+            for word, bucket_confidence in zip(words_from_reading(reading, crop, box, calibrate), confidences):
+                word = replace(word, confidence=max(word.confidence, bucket_confidence))
                 if word.confidence >= self.drop_below:
                     words_by_line.setdefault(owner, []).append(word)
         lines = tuple(Line.from_words(words_by_line[k]) for k in sorted(words_by_line))

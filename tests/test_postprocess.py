@@ -83,8 +83,8 @@ def repairer():
 def test_a_doubtful_run_together_word_is_split(repairer):
     reading = _reading(_spelled("hello") + [{"": 0.55, " ": 0.45}] + _spelled("world"))
     assert reading.text == "helloworld"
-    repaired = repairer.repair(reading, [0.7])
-    assert repaired.text == "hello world"
+    repaired, confidences = repairer.repair(reading, [0.7])
+    assert repaired.text == "hello world" and confidences == [0.7, 0.7]   # both halves stay in their bucket
     assert [c.char for c in repaired.chars] == list("hello world")
     assert repaired.chars[5].t_start == 10                  # the space sits where the net hesitated
 
@@ -92,28 +92,28 @@ def test_a_doubtful_run_together_word_is_split(repairer):
 def test_a_word_broken_by_a_doubtful_space_is_merged(repairer):
     reading = _reading(_spelled("wo") + [{" ": 0.55, "": 0.45}] + _spelled("rld"))
     assert reading.text == "wo rld"
-    assert repairer.repair(reading, [0.7, 0.7]).text == "world"
+    assert repairer.repair(reading, [0.7, 0.7])[0].text == "world"
 
 
 def test_lookalike_glyphs_are_repaired_where_the_net_allows_it(repairer):
     steps = _spelled("C") + [{"I": 0.6, "l": 0.35}, {"": 0.95}] + _spelled("osed")
     reading = _reading(steps)
     assert reading.text == "CIosed"
-    assert repairer.repair(reading, [0.7]).text == "Closed"
+    assert repairer.repair(reading, [0.7])[0].text == "Closed"
 
 
 def test_repair_needs_the_nets_support_and_spares_confident_words_and_data(repairer):
     # "wrld" is one edit from "world", but the net saw no 'o': no evidence, no change
     reading = _reading(_spelled("wrld"))
-    assert repairer.repair(reading, [0.7]).text == "wrld"
+    assert repairer.repair(reading, [0.7])[0].text == "wrld"
     # a confident unknown word is kept as read
     odd = _reading(_spelled("Zqxv") + [{"": 0.55, " ": 0.45}] + _spelled("ab"))
-    assert repairer.repair(odd, [0.95]).text == odd.text
+    assert repairer.repair(odd, [0.95])[0].text == odd.text
     # numbers, prices, dates and codes are never turned into words
     for data in ("2O17", "1O.5O", "l0/05/2018", "INV-0O1"):
         assert is_protected(data)
         reading = _reading(_spelled(data))
-        assert repairer.repair(reading, [0.6]).text == data
+        assert repairer.repair(reading, [0.6])[0].text == data
 
 
 def test_lexicon_helpers():

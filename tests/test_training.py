@@ -60,3 +60,34 @@ def test_resume_after_kill_gives_the_same_next_step(tmp_path, tiny_data):
     train(_config(killed, tiny_data, steps=24))
     assert _losses(killed)[21] == pytest.approx(_losses(straight)[21], abs=1e-4)
     assert _losses(killed)[24] == pytest.approx(_losses(straight)[24], abs=1e-3)
+
+
+def test_finetuning_on_a_few_real_crops_moves_accuracy_on_them_up(tmp_path, tiny_data):
+    from lector.eval.dataset import load_dataset
+    from lector.train.data import CropSet
+    from lector.train.finetune import finetune
+    from lector.train.publish import load_checkpoint_model, publish_checkpoint
+    from lector.train.real_crops import line_crops, write_crop_shard
+    from lector.train.train import evaluate_set
+    sroie = Path(__file__).resolve().parents[2] / "shared" / "evaldata" / "sroie_dev"
+    if not sroie.is_dir():
+        pytest.skip("../shared/evaldata/sroie_dev is absent")
+    # short lines (prices, single words): a tiny net can learn a few dozen of them in seconds
+    pairs = [p for doc in load_dataset(sroie, limit=4) for p in line_crops(doc) if len(p[1]) <= 8][:32]
+    real = tmp_path / "real"
+    write_crop_shard(real / "shard-00000.npz", [c for c, _ in pairs], [t for _, t in pairs])
+    start = train(_config(tmp_path / "synth-run", tiny_data, steps=40))
+    weights = publish_checkpoint(start, tmp_path / "models" / "tiny.onnx").with_suffix(".pt")
+    assert weights.is_file()
+    crops, labels = load_shards(real)
+
+    def real_cer(checkpoint: Path) -> float:
+        model, state = load_checkpoint_model(checkpoint)
+        charset = state["config"]["charset"]
+        return evaluate_set(model, CropSet(crops, labels, charset, 16), charset)["cer"]
+
+    before = real_cer(start)
+    tuned = finetune([str(real)], str(tmp_path / "tuned"), [str(tiny_data)], init_from=weights, steps=150,
+                     real_ratio=0.9, lr=5e-3, threads=1, batch_size=16, notebook="", checkpoint_every=150)
+    after = real_cer(tuned)
+    assert after < before - 0.1, (before, after)

@@ -68,6 +68,7 @@ class DetectorConfig:
     max_height_ratio: float = 1.6        # letters of one row differ less in height (x-height vs ascender)
     min_row_overlap: float = 0.5         # of the smaller height, for two regions to share a row
     max_skew_deg: float = 12.0
+    min_segment_px: float = 5.0          # segments lower than this in page pixels hold no legible text (specks)
     # pre-processing
     illumination: Literal["auto", "on", "off"] = "auto"   # flatten uneven light (photos, shadows) first
 
@@ -656,8 +657,10 @@ def detect_page(grey: np.ndarray, config: DetectorConfig = DetectorConfig()) -> 
         for owner, word in zip(segments.word_owner.tolist(), word_boxes):
             words_of[owner].append(word)
         for members in reading_order(segments, rows, text_height):
-            lines.append(TextLine(tuple(Segment(page_boxes[i], int(segments.counts[i]), tuple(words_of[i]), skew)
-                                        for i in members)))
+            kept = [i for i in members if page_boxes[i].height >= config.min_segment_px]
+            if kept:
+                lines.append(TextLine(tuple(Segment(page_boxes[i], int(segments.counts[i]), tuple(words_of[i]), skew)
+                                            for i in kept)))
     return PageDetection(lines=lines, regions=boxes / scale, text_height=text_height / scale, scale=scale,
                          skew_deg=skew)
 

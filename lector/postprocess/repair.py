@@ -112,13 +112,18 @@ class Repairer:
                 best, best_score = candidate, score
         return best
 
-    def repair(self, reading: Reading, word_confidences: list[float]) -> Reading:
-        """`word_confidences`: one per space-separated token of `reading.text`, in order."""
+    def repair(self, reading: Reading, word_confidences: list[float]) -> tuple[Reading, list[float]]:
+        """The repaired reading, and for each of its words the confidence of the word(s) it came
+        from: the bucket was decided on what the net read, so a repaired middle-bucket word stays
+        in, even where the net found the repaired spelling a little less likely.
+
+        `word_confidences`: one per space-separated token of `reading.text`, in order."""
+        unchanged = reading, list(word_confidences)
         if reading.log_probs is None or not reading.chars:
-            return reading
+            return unchanged
         tokens = _tokens(reading)
         if len(tokens) != len(word_confidences):
-            return reading
+            return unchanged
         middle = [c < self.config.keep_above for c in word_confidences]
         replaced: dict[int, str] = {}        # token index -> new text
         merged_with_next: set[int] = set()
@@ -150,6 +155,14 @@ class Repairer:
             if best is not None:
                 replaced[k] = best
         if not replaced:
-            return reading
-        text = " ".join(t for k, tok in enumerate(tokens) for t in [replaced.get(k, tok.text)] if t)
-        return reading_for_text(reading, text, self.charset) or reading
+            return unchanged
+        words, floors = [], []
+        for k, token in enumerate(tokens):
+            new = replaced.get(k, token.text)
+            if not new:
+                continue                            # merged into the word before
+            source = min(word_confidences[k], word_confidences[k + 1]) if k in merged_with_next else word_confidences[k]
+            words.append(new)
+            floors += [source] * len(new.split(" "))
+        repaired = reading_for_text(reading, " ".join(words), self.charset)
+        return (repaired, floors) if repaired is not None else unchanged

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 
@@ -72,9 +73,14 @@ def greedy_decode(log_probs: np.ndarray, steps: int, charset: str) -> Reading:
                    confidence=path_confidence([c.probability for c in chars], weakest))
 
 
+@lru_cache(maxsize=8)
+def _class_index(charset: str) -> dict[str, int]:
+    return {ch: i + 1 for i, ch in enumerate(charset)}
+
+
 def encode_text(text: str, charset: str) -> list[int] | None:
     """Class indices (blank = 0) of `text`, or None when a character is outside the charset."""
-    index = {ch: i + 1 for i, ch in enumerate(charset)}
+    index = _class_index(charset)
     try:
         return [index[ch] for ch in text]
     except KeyError:

@@ -36,3 +36,28 @@ def recase_crop_set(checkpoint: Path, crop_dir: Path, out_dir: Path) -> dict:
     report = {"crops": len(crops), "words_recased": changed, "checkpoint": str(checkpoint)}
     (out_dir / "manifest.json").write_text(json.dumps(report, indent=2))
     return report
+
+
+SHIPPED_WEIGHTS = Path(__file__).resolve().parents[2] / "models" / "wordnet.pt"
+
+
+def finetune(real_dirs: list[str], run_dir: str, synth_dirs: list[str], init_from: Path = SHIPPED_WEIGHTS,
+             steps: int = 1500, real_ratio: float = 0.5, lr: float = 3e-4, val_real_dir: str = "",
+             goal: str = "", **overrides) -> Path:
+    """Train on from a model (by default the shipped one) on real crops mixed with synthetic
+    ones, so the net learns the real glyphs without forgetting what real crops lack. The
+    architecture and charset come from the starting weights; the run is a normal, resumable
+    `train` run recorded in the lab notebook."""
+    from dataclasses import fields
+
+    from lector.train.train import TrainConfig, train
+    if not Path(init_from).is_file():
+        raise SystemExit(f"no weights to fine-tune from: {init_from} (lector export writes them beside the ONNX model)")
+    start = torch.load(init_from, weights_only=False, map_location="cpu")["config"]
+    known = {f.name for f in fields(TrainConfig)}
+    cfg = TrainConfig(run_dir=run_dir, synth_dirs=list(synth_dirs), real_dirs=list(real_dirs), real_ratio=real_ratio,
+                      val_real_dir=val_real_dir, charset=start["charset"], channels=tuple(start["channels"]),
+                      lstm_hidden=start["lstm_hidden"], lstm_layers=start.get("lstm_layers", 2), steps=steps, lr=lr, warmup_steps=min(100, steps // 10),
+                      init_from=str(init_from), goal=goal or f"fine-tune {init_from} on {', '.join(real_dirs)}",
+                      **{k: v for k, v in overrides.items() if k in known})
+    return train(cfg)

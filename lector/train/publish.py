@@ -11,12 +11,19 @@ from lector.train.model import WordNet, WordNetConfig
 
 
 def load_checkpoint_model(checkpoint: Path) -> tuple[WordNet, dict]:
-    state = torch.load(checkpoint, weights_only=False)
+    state = torch.load(checkpoint, weights_only=False, map_location="cpu")
     cfg = state["config"]
     model = WordNet(WordNetConfig(num_classes=len(cfg["charset"]) + 1, channels=tuple(cfg["channels"]),
-                                  lstm_hidden=cfg["lstm_hidden"]))
+                                  lstm_hidden=cfg["lstm_hidden"], lstm_layers=cfg.get("lstm_layers", 2)))
     model.load_state_dict(state["model"])
     return model.eval(), state
+
+
+def experiment_of(run_dir: str, notebook: Path = Path("lab")) -> int | None:
+    """The lab notebook's number for a run directory, if the notebook has it."""
+    from lector.lab.notebook import list_experiments
+    target = Path(run_dir).resolve()
+    return next((e.number for e in list_experiments(notebook) if Path(e.run_dir).resolve() == target), None)
 
 
 def publish_checkpoint(checkpoint: Path, out: Path, metrics: dict | None = None, data: list | None = None,
@@ -25,6 +32,12 @@ def publish_checkpoint(checkpoint: Path, out: Path, metrics: dict | None = None,
     cfg = state["config"]
     run_config = json.loads((checkpoint.parent / "config.json").read_text()) if (checkpoint.parent / "config.json").exists() else {}
     card = {"name": out.stem, "run": cfg["run_dir"], "steps": state["step"], "git": run_config.get("git", "unknown"),
-            "goal": cfg.get("goal", ""), "architecture": {"channels": cfg["channels"], "lstm_hidden": cfg["lstm_hidden"]},
+            "goal": cfg.get("goal", ""), "architecture": {"channels": cfg["channels"], "lstm_hidden": cfg["lstm_hidden"],
+                                                        "lstm_layers": cfg.get("lstm_layers", 2)},
+            "experiment": experiment_of(cfg["run_dir"]),
             "training_data": data or [], "metrics": metrics or {}, "thresholds": thresholds or {}}
+    # the weights beside the ONNX file: `lector finetune` starts from them
+    out.parent.mkdir(parents=True, exist_ok=True)
+    architecture = {"lstm_layers": 2, **{k: cfg[k] for k in ("charset", "channels", "lstm_hidden", "lstm_layers") if k in cfg}}
+    torch.save({"model": model.state_dict(), "config": architecture, "card": card}, out.with_suffix(".pt"))
     return export_onnx(model, cfg["charset"], out, card)

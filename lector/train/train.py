@@ -34,6 +34,7 @@ class TrainConfig:
     charset: str = DEFAULT_CHARSET
     channels: tuple[int, ...] = (16, 32, 64, 64, 128, 160)
     lstm_hidden: int = 128
+    lstm_layers: int = 2
     steps: int = 10000
     batch_size: int = 48
     lr: float = 2e-3
@@ -42,6 +43,7 @@ class TrainConfig:
     grad_clip: float = 5.0
     seed: int = 0
     threads: int = 2
+    device: str = "auto"         # "auto": CUDA where available (bf16 mixed precision), else CPU
     eval_every: int = 500
     checkpoint_every: int = 200
     log_every: int = 50
@@ -75,10 +77,17 @@ def greedy_texts(log_probs: torch.Tensor, lengths: torch.Tensor, charset: str) -
     return texts
 
 
+def pick_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
 @torch.no_grad()
 def evaluate_set(model: WordNet, crop_set: CropSet, charset: str, limit: int = 3000) -> dict:
     """SWA (exact, case-insensitive) and CER of greedy decoding on up to `limit` crops."""
     from rapidfuzz.distance import Levenshtein
+    device = next(model.parameters()).device
     model.eval()
     exact = folded = edits = chars = n = 0
     # a fixed random subset of buckets: the buckets are sorted by width, and the first ones
@@ -86,7 +95,7 @@ def evaluate_set(model: WordNet, crop_set: CropSet, charset: str, limit: int = 3
     order = np.random.default_rng(0).permutation(len(crop_set.buckets))
     for bucket in (crop_set.buckets[i] for i in order):
         images, _, input_lengths, _ = crop_set.collate(bucket)
-        texts = greedy_texts(model(images), input_lengths, charset)
+        texts = greedy_texts(model(images.to(device)).float(), input_lengths, charset)
         for i, text in zip(bucket, texts):
             truth = crop_set.labels[i]
             exact += text == truth
@@ -123,19 +132,21 @@ def train(cfg: TrainConfig, stop_after: int | None = None) -> Path:
                 for s in [_load_sets([d], cfg.charset, 64)] if s}
     stream = BatchStream(synth, real, cfg.real_ratio, cfg.seed, cfg.steps)
 
+    device = pick_device(cfg.device)
+    mixed_precision = device.type == "cuda"          # bf16 autocast: no loss scaling needed
     model = WordNet(WordNetConfig(num_classes=len(cfg.charset) + 1, channels=tuple(cfg.channels),
-                                  lstm_hidden=cfg.lstm_hidden))
+                                  lstm_hidden=cfg.lstm_hidden, lstm_layers=cfg.lstm_layers)).to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     ctc = torch.nn.CTCLoss(blank=0, zero_infinity=True)
     start_step = 0
     ckpt_path = run_dir / "ckpt.pt"
     if ckpt_path.exists():
-        state = torch.load(ckpt_path, weights_only=False)
+        state = torch.load(ckpt_path, weights_only=False, map_location=device)
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         start_step = state["step"]
     elif cfg.init_from:
-        model.load_state_dict(torch.load(cfg.init_from, weights_only=False)["model"])
+        model.load_state_dict(torch.load(cfg.init_from, weights_only=False, map_location=device)["model"])
     run_config = {**asdict(cfg), "git": git_revision(), "started": time.strftime("%Y-%m-%dT%H:%M:%S")}
     (run_dir / "config.json").write_text(json.dumps(run_config, indent=2))
     notebook = Path(cfg.notebook) if cfg.notebook else None
@@ -148,8 +159,9 @@ def train(cfg: TrainConfig, stop_after: int | None = None) -> Path:
         images, targets, input_lengths, target_lengths = stream.batch(step)
         for group in optimizer.param_groups:
             group["lr"] = lr_at(step, cfg)
-        log_probs = model(images)
-        loss = ctc(log_probs, targets, input_lengths, target_lengths)
+        with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=mixed_precision):
+            log_probs = model(images.to(device, non_blocking=True))
+        loss = ctc(log_probs.float(), targets.to(device), input_lengths, target_lengths)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
