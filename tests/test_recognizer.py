@@ -1,6 +1,8 @@
 """The word net at inference: CTC decoding, ONNX/PyTorch parity, a model that describes itself."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import onnx
 import pytest
@@ -78,3 +80,22 @@ def test_missing_or_anonymous_model_is_a_model_error(tmp_path, tiny_model):
     onnx.save(proto, str(bare))
     with pytest.raises(ModelError, match="charset"):
         Recognizer(RecognizerConfig(model_path=bare))
+
+
+def test_the_cards_calibration_maps_confidences_and_beam_decoding_is_available(tmp_path, tiny_model):
+    import shutil
+
+    from lector.recognize.calibration import Calibration
+    from lector.train.export import update_card
+    path = Path(shutil.copy(tiny_model[1], tmp_path / "calibrated.onnx"))
+    crops = [np.random.default_rng(k).integers(0, 255, (24, 90), np.uint8) for k in range(6)]
+    raw = Recognizer(RecognizerConfig(model_path=path, calibrated=False)).read(crops)
+    table = Calibration((0.0, 0.5, 1.0), (0.0, 0.1, 0.9))
+    update_card(path, {"calibration": table.to_card()})
+    calibrated = Recognizer(RecognizerConfig(model_path=path)).read(crops)
+    assert [c.text for c in calibrated] == [r.text for r in raw]
+    assert [c.confidence for c in calibrated] == pytest.approx([float(table(r.confidence)) for r in raw])
+    beam = Recognizer(RecognizerConfig(model_path=path, decoder="beam", calibrated=False)).read(crops)
+    assert all(b.steps == r.steps and 0.0 <= b.confidence <= 1.0 for b, r in zip(beam, raw))
+    with pytest.raises(ValueError, match="decoder"):
+        Recognizer(RecognizerConfig(model_path=path, decoder="viterbi"))
