@@ -2,8 +2,17 @@
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
+# Faces for the synthetic data (lector synth fonts lists what validates): metric clones of Helvetica,
+# Times and Courier (croscore, liberation incl. Narrow), office and web sans/serif, receipt-like and
+# terminal monospace faces (glasstty VT220 dot matrix, 3270, OCR-B, Courier Prime), condensed cuts.
+SYNTH_FONTS := fonts-croscore fonts-liberation fonts-dejavu-extra fonts-roboto-unhinted fonts-open-sans fonts-lato \
+	fonts-paratype fonts-linuxlibertine fonts-ebgaramond fonts-sil-gentium fonts-cantarell fonts-oxygen fonts-karla \
+	fonts-quicksand fonts-dosis fonts-manrope fonts-league-spartan fonts-comic-neue fonts-b612 fonts-go \
+	fonts-noto-mono fonts-inconsolata fonts-firacode fonts-hack fonts-jetbrains-mono fonts-mononoki \
+	fonts-anonymous-pro fonts-monofur fonts-courier-prime fonts-3270 fonts-glasstty fonts-ocr-b
 APT_PACKAGES := tesseract-ocr tesseract-ocr-eng tesseract-ocr-osd poppler-utils qpdf mupdf-tools fonts-dejavu fonts-liberation2 \
-	fonts-urw-base35 fonts-noto-core fonts-freefont-ttf fonts-crosextra-carlito fonts-crosextra-caladea
+	fonts-urw-base35 fonts-noto-core fonts-freefont-ttf fonts-crosextra-carlito fonts-crosextra-caladea \
+	$(SYNTH_FONTS)
 
 .PHONY: demo test bench system venv venv-train clean
 
@@ -44,6 +53,8 @@ bench: system venv-train
 	$(BIN)/python bench/bench_detect.py --limit 80
 	$(BIN)/python bench/bench_photo.py --debug-dir ''
 	$(BIN)/python bench/bench_orientation.py --osd-pages 40
+	$(BIN)/python bench/bench_synth.py
+	$(BIN)/python bench/bench_postprocess.py
 
 
 clean:

@@ -63,10 +63,11 @@ def _pipeline_config(args, rectify_in_engine: bool = True):
     from lector.pipeline import PipelineConfig
     from lector.recognize.recognizer import RecognizerConfig
     from lector.photo import OrientationConfig
-    recognizer = RecognizerConfig(model_path=Path(args.model)) if args.model else RecognizerConfig()
+    model = {"model_path": Path(args.model)} if args.model else {}
+    recognizer = RecognizerConfig(**model, decoder=args.decoder)
     rectify = RectifyConfig() if rectify_in_engine and not args.no_rectify else None
     orientation = OrientationConfig(margin=args.rotate_pages_threshold) if args.rotate_pages else None
-    return PipelineConfig(recognizer=recognizer, rectify=rectify, orientation=orientation)
+    return PipelineConfig(recognizer=recognizer, rectify=rectify, orientation=orientation, repair=not args.no_repair)
 
 
 def _parse_formats(text: str) -> set[str]:
@@ -201,9 +202,11 @@ def cmd_export(args) -> int:
 
 
 def cmd_synth(args) -> int:
+    if args.out is None and args.action in ("make", "grid", "page"):
+        raise LectorError(f"lector synth {args.action} needs --out")
     if args.action == "make":
         from lector.synth.shards import make_shards
-        make_shards(Path(args.out), args.n, seed=args.seed, workers=args.workers, shard_size=args.shard_size)
+        make_shards(Path(args.out), args.n or 100000, seed=args.seed, workers=args.workers, shard_size=args.shard_size)
     elif args.action == "page":
         import cv2
         from lector.synth.page import photo_like, render_receipt
@@ -213,6 +216,12 @@ def cmd_synth(args) -> int:
     elif args.action == "grid":
         from lector.synth.preview import write_grid
         write_grid(Path(args.out), seed=args.seed)
+    elif args.action == "stats":
+        from lector.synth.stats import write_symbol_report
+        print(write_symbol_report(args.n or 20000, args.seed, Path(args.out) if args.out else None))
+    elif args.action == "fonts":
+        from lector.synth.stats import write_font_report
+        print(write_font_report(Path(args.sheet) if args.sheet else None, Path(args.report) if args.report else None))
     return 0
 
 
@@ -358,6 +367,11 @@ def cmd_lexicon(args) -> int:
     return 0
 
 
+def _reading_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--decoder", choices=["greedy", "beam"], default="greedy", help="CTC decoding (default greedy)")
+    p.add_argument("--no-repair", action="store_true", help="no lexicon repair of middle-confidence words")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lector", description="OCR for documents.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -367,6 +381,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--formats", default="json,txt,pdf",
                    help=f"comma-separated, of {','.join(OUTPUT_FORMATS)} (default: json,txt,pdf)")
     p.add_argument("--model", help="ONNX word net (default: the shipped models/wordnet.onnx)")
+    _reading_options(p)
     p.add_argument("--sidecar", metavar="FILE", help="also write the recognised text to FILE")
     p.add_argument("--mode", choices=["skip", "force", "redo"], default="skip",
                    help="PDF pages that already have text: skip them (default), force: replace the "
@@ -394,6 +409,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--only", choices=["val", "train"], help="only the held-out (val) or fine-tune part")
     p.add_argument("--json", help="write the reports as JSON here")
     p.add_argument("--model")
+    _reading_options(p)
     p.add_argument("--no-rectify", action="store_true", help="read photos as they are")
     p.add_argument("--rotate-pages", action=argparse.BooleanOptionalAction, default=True,
                    help="turn pages that lie sideways or upside down before reading (default: on)")
@@ -424,9 +440,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="word-confidence threshold stored in the card (tune with lector.eval.tune)")
     p.set_defaults(func=cmd_export)
     p = sub.add_parser("synth", help="synthetic word crops")
-    p.add_argument("action", choices=["make", "grid", "page"])
-    p.add_argument("--out", required=True)
-    p.add_argument("--n", type=int, default=100000)
+    p.add_argument("action", choices=["make", "grid", "page", "stats", "fonts"])
+    p.add_argument("--out", help="shard dir (make), image (grid, page) or JSON (stats)")
+    p.add_argument("--n", type=int, help="samples (make: 100000, stats: 20000)")
+    p.add_argument("--sheet", help="fonts: specimen sheet PNG (more pages as NAME-2.png...)")
+    p.add_argument("--report", help="fonts: JSON report of faces and exclusions")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--shard-size", type=int, default=5000)

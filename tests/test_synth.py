@@ -9,7 +9,7 @@ from fontTools.ttLib import TTFont
 
 from lector.core.errors import InputError
 from lector.synth.corpus import Corpus
-from lector.synth.fonts import load_collection, validate_font
+from lector.synth.fonts import FontWarning, load_collection, validate_font
 from lector.synth.render import CropGenerator
 
 DEJAVU = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
@@ -47,7 +47,8 @@ def test_font_with_deleted_glyph_is_rejected(tmp_path):
     assert "missing" in validate_font(broken)
     garbage = tmp_path / "garbage.ttf"
     garbage.write_bytes(b"not a font at all")
-    assert validate_font(garbage).startswith("unreadable")
+    with pytest.warns(FontWarning, match="unreadable font"):
+        assert validate_font(garbage).startswith("unreadable")
 
 
 def test_missing_corpus_is_a_clear_error(tmp_path):

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from lector.recognize.preprocess import normalise_crop
+from lector.recognize.preprocess import INPUT_HEIGHT
 
 _GENERATOR = None
 
@@ -34,23 +34,20 @@ def git_revision() -> str:
         return "unknown"
 
 
-def _init_worker(seed: int) -> None:
+def _init_worker(seed: int, mix) -> None:
     global _GENERATOR
     from lector.synth.corpus import Corpus
     from lector.synth.fonts import load_collection
     from lector.synth.render import CropGenerator
     faces, _ = load_collection()
-    _GENERATOR = CropGenerator(Corpus.load(), faces, seed=seed)
+    _GENERATOR = CropGenerator(Corpus.load(), faces, mix=mix, seed=seed)
 
 
 def _write_shard(job: tuple[str, int, int]) -> int:
+    from lector.synth.stream import render_inputs
     out_dir, shard, size = job
     path = Path(out_dir) / f"shard-{shard:05d}.npz"
-    crops, labels = [], []
-    for index in range(shard * size, (shard + 1) * size):
-        grey, text = _GENERATOR.sample(index)
-        crops.append((normalise_crop(grey) * 255).astype(np.uint8))
-        labels.append(text)
+    crops, labels = render_inputs(_GENERATOR, range(shard * size, (shard + 1) * size), INPUT_HEIGHT)
     write_shard(path, crops, labels)
     return size
 
@@ -66,17 +63,20 @@ def write_shard(path: Path, crops: list[np.ndarray], labels: list[str]) -> None:
     os.replace(tmp, path)
 
 
-def make_shards(out_dir: Path, n: int, seed: int = 0, workers: int = 2, shard_size: int = 5000) -> Path:
-    """Generate `n` samples into `out_dir` (resumes where a killed run stopped)."""
+def make_shards(out_dir: Path, n: int, seed: int = 0, workers: int = 2, shard_size: int = 5000,
+                mix=None) -> Path:
+    """Generate `n` samples into `out_dir` (resumes where a killed run stopped); `mix` defaults
+    to `DistortionMix()`. The crops are those `OnTheFlyCrops(seed, mix)` makes for the same indices."""
     from lector.synth.render import DistortionMix
+    mix = mix or DistortionMix()
     out_dir.mkdir(parents=True, exist_ok=True)
     shards = (n + shard_size - 1) // shard_size
-    manifest = {"seed": seed, "samples": shards * shard_size, "shard_size": shard_size,
-                "mix": asdict(DistortionMix()), "git": git_revision(), "created": time.strftime("%Y-%m-%dT%H:%M:%S")}
+    manifest = {"seed": seed, "samples": shards * shard_size, "shard_size": shard_size, "engine": "synth-v2",
+                "mix": asdict(mix), "git": git_revision(), "created": time.strftime("%Y-%m-%dT%H:%M:%S")}
     (out_dir / "manifest.json").write_text(json.dumps(manifest, indent=2))
     todo = [(str(out_dir), k, shard_size) for k in range(shards) if not (out_dir / f"shard-{k:05d}.npz").exists()]
     with tqdm(total=shards * shard_size, initial=(shards - len(todo)) * shard_size, unit="crop",
-              desc="synth") as bar, mp.get_context("fork").Pool(workers, _init_worker, (seed,)) as pool:
+              desc="synth") as bar, mp.get_context("fork").Pool(workers, _init_worker, (seed, mix)) as pool:
         for done in pool.imap_unordered(_write_shard, todo):
             bar.update(done)
     return out_dir
