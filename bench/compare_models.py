@@ -2,7 +2,7 @@
 and synthetic data v1 against v2 (issue 3). Written to bench/results/models.json.
 
 Each variant is a normal `lector train` run (resumable, recorded in the lab notebook), trained
-from scratch with the same seed, steps and batches on synthetic crops only, so that the only
+from scratch with the same seed, steps and batches on the first 100,000 synthetic crops only, so that the only
 difference is the one under study. Every trained model is exported to ONNX and measured the
 same way: SWA and CER on 3,000 held-out real SROIE line crops and on the synthetic validation
 set (`lector.eval.words`), and recognizer throughput (crops/s, ONNX Runtime, 2 threads) on
@@ -60,7 +60,7 @@ def run_variant(name: str, steps: int) -> dict:
     run_dir = ROOT / "runs" / f"cmp-{name}"
     cfg = TrainConfig(run_dir=str(run_dir.relative_to(ROOT)), synth_dirs=[synth_dir], val_synth_dir=SYNTH_VAL,
                       val_real_dir=REAL_VAL, steps=steps, batch_size=48, lr=2e-3, warmup_steps=100,
-                      eval_every=steps, checkpoint_every=200, seed=0, goal=f"compare: {purpose} ({steps} steps, synthetic only)",
+                      synth_limit=100_000, eval_every=steps, checkpoint_every=200, seed=0, goal=f"compare: {purpose} ({steps} steps, synthetic only)",
                       channels=arch["channels"], lstm_hidden=arch["lstm_hidden"], lstm_layers=arch["lstm_layers"])
     started = time.perf_counter()
     checkpoint = train(cfg)

@@ -39,6 +39,8 @@ def test_shards_are_deterministic_and_resumable(tmp_path, tiny_data):
     make_shards(again, 384, seed=5, workers=1, shard_size=192)
     crops2, labels2 = load_shards(again)
     assert labels2 == labels and all(np.array_equal(a, b) for a, b in zip(crops, crops2))
+    first, first_labels = load_shards(again, limit=250)                  # a prefix, across shards
+    assert first_labels == labels[:250] and all(np.array_equal(a, b) for a, b in zip(first, crops[:250]))
 
 
 def test_fifty_steps_lower_the_loss(tmp_path, tiny_data):

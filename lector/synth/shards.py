@@ -82,14 +82,17 @@ def make_shards(out_dir: Path, n: int, seed: int = 0, workers: int = 2, shard_si
     return out_dir
 
 
-def load_shards(data_dir: Path) -> tuple[list[np.ndarray], list[str]]:
-    """All crops (uint8, 32 x W) and labels of a shard directory, in index order."""
+def load_shards(data_dir: Path, limit: int | None = None) -> tuple[list[np.ndarray], list[str]]:
+    """The crops (uint8, 32 x W) and labels of a shard directory, in index order; the first
+    `limit` only, when given."""
     crops, labels = [], []
     for path in sorted(data_dir.glob("shard-*.npz")):
         if ".tmp" in path.name:
             continue
+        if limit is not None and len(crops) >= limit:
+            break
         with np.load(path) as z:
             pixels, widths, offsets = z["pixels"], z["widths"], z["offsets"]
             labels += json.loads(str(z["labels"]))
         crops += [pixels[:, o: o + w] for o, w in zip(offsets, widths)]
-    return crops, labels
+    return (crops[:limit], labels[:limit]) if limit is not None else (crops, labels)

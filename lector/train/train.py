@@ -29,6 +29,7 @@ class TrainConfig:
     synth_dirs: list[str] = field(default_factory=lambda: ["data/synth-v1"])
     real_dirs: list[str] = field(default_factory=list)
     real_ratio: float = 0.0
+    synth_limit: int = 0         # use only the first N synthetic crops (0: all), e.g. to compare data sets
     val_synth_dir: str = ""
     val_real_dir: str = ""
     charset: str = DEFAULT_CHARSET
@@ -109,10 +110,10 @@ def evaluate_set(model: WordNet, crop_set: CropSet, charset: str, limit: int = 3
     return {"swa": exact / max(1, n), "swa_ci": folded / max(1, n), "cer": edits / max(1, chars), "n": n}
 
 
-def _load_sets(dirs: list[str], charset: str, batch_size: int) -> CropSet | None:
+def _load_sets(dirs: list[str], charset: str, batch_size: int, limit: int = 0) -> CropSet | None:
     crops, labels = [], []
     for d in dirs:
-        c, l = load_shards(Path(d))
+        c, l = load_shards(Path(d), limit - len(crops) if limit else None)
         crops += c
         labels += l
     return CropSet(crops, labels, charset, batch_size) if crops else None
@@ -124,7 +125,7 @@ def train(cfg: TrainConfig, stop_after: int | None = None) -> Path:
     torch.manual_seed(cfg.seed)
     run_dir = Path(cfg.run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
-    synth = _load_sets(cfg.synth_dirs, cfg.charset, cfg.batch_size)
+    synth = _load_sets(cfg.synth_dirs, cfg.charset, cfg.batch_size, cfg.synth_limit)
     real = _load_sets(cfg.real_dirs, cfg.charset, cfg.batch_size)
     if synth is None:
         raise SystemExit(f"no synthetic shards in {cfg.synth_dirs}")
