@@ -494,7 +494,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("tune", help="tune the confidence buckets (drop / repair / keep) on fine-tune halves")
     p.add_argument("--model", default="models/wordnet.onnx")
     p.add_argument("--dataset", dest="datasets", action="append", required=True, help="evaldata folder (repeatable)")
-    p.add_argument("--keep", default="0.7,0.8,0.9,0.95,1.01", help="keep_above values to try (1.01: no repair)")
+    p.add_argument("--keep", default="0.7,0.8,0.9,0.95,1.01", help="keep_above values to try (1.01: every word may be repaired)")
     p.add_argument("--limit", type=int)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--write", action="store_true", help="store the best pair in the model card")

@@ -44,10 +44,19 @@ def sweep_drop(pages: list, thresholds: list[float]) -> list[dict]:
     return rows
 
 
+def best_pair(table: list[dict], tolerance: float = 0.001) -> dict:
+    """The best row by mean F1; among rows within `tolerance` of it, the lowest `keep_above`
+    (the fewest words sent to repair: less work, fewer chances to change a right word)."""
+    top = max(r["mean_f1"] for r in table)
+    near = [r for r in table if r["mean_f1"] >= top - tolerance]
+    lowest_keep = min(r["keep_above"] for r in near)
+    return max((r for r in near if r["keep_above"] == lowest_keep), key=lambda r: r["mean_f1"])
+
+
 def tune_buckets(datasets: list[Path], make_engine, keep_values: list[float], drop_values: list[float],
                  limit: int | None = None) -> dict:
     """`make_engine(keep_above)` gives an engine that drops nothing. Returns every (keep, drop)
-    row per dataset and the best pair by mean F1."""
+    row per dataset and the chosen pair (`best_pair`)."""
     table = []
     for keep in keep_values:
         engine = make_engine(keep)
@@ -58,5 +67,4 @@ def tune_buckets(datasets: list[Path], make_engine, keep_values: list[float], dr
                       for name, rows in per_dataset.items()}}
             row["mean_f1"] = round(sum(rows[i]["f1"] for rows in per_dataset.values()) / len(per_dataset), 4)
             table.append(row)
-    best = max(table, key=lambda r: r["mean_f1"])
-    return {"best": best, "rows": table}
+    return {"best": best_pair(table), "rows": table}
