@@ -39,5 +39,5 @@ def publish_checkpoint(checkpoint: Path, out: Path, metrics: dict | None = None,
     # the weights beside the ONNX file: `lector finetune` starts from them
     out.parent.mkdir(parents=True, exist_ok=True)
     architecture = {"lstm_layers": 2, **{k: cfg[k] for k in ("charset", "channels", "lstm_hidden", "lstm_layers") if k in cfg}}
-    torch.save({"model": model.state_dict(), "config": architecture, "card": card}, out.with_suffix(".pt"))
+    torch.save({"model": model.state_dict(), "config": architecture}, out.with_suffix(".pt"))
     return export_onnx(model, cfg["charset"], out, card)
