@@ -149,6 +149,7 @@ ABLATIONS = {
     "no lexicon repair": {"repair": False},
     "no confidence drop (drop_below 0)": {"drop_below": 0.0},
     "no repair, no drop": {"repair": False, "drop_below": 0.0},
+    "no page noise gate": {"page_min_word_chars": 0},
     "no rectification/orientation": {"rectify": None, "orientation": None},
     "beam search decoding": {"recognizer": RecognizerConfig(threads=1, decoder="beam")},
 }

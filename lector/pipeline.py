@@ -3,7 +3,7 @@
     page image -> rectify (photo flattening, deskew, light; orientation: quarter turns before
                detection) -> grey -> detect (lines of segments) -> crop (wide ones in overlapping pieces)
                -> recognize (text + CTC spans) -> re-assemble pieces -> confidence buckets
-               (keep / lexicon repair / drop) -> Wordinator (word boxes) -> Page
+               (keep / lexicon repair / drop) -> Wordinator (word boxes) -> page noise gate -> Page
 """
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from lector.photo.orientation import OrientationClassifier, OrientationConfig
 from lector.photo.rectify import RectifyConfig, page_to_original, rectify
 from lector.postprocess.assemble import assemble_readings
 from lector.postprocess.lexicon import DEFAULT_LEXICON, Lexicon
+from lector.postprocess.page_gate import gate_page
 from lector.postprocess.repair import Repairer, RepairConfig
 from lector.postprocess.wordinator import word_confidences, words_from_reading
 from lector.recognize.recognizer import Recognizer, RecognizerConfig
@@ -35,6 +36,7 @@ class PipelineConfig:
     keep_above: float | None = None   # words at least this confident are kept as read; None: the card's
     repair: bool = True               # lexicon repair of the words between the two thresholds
     lexicon_path: Path = DEFAULT_LEXICON
+    page_min_word_chars: int = 3      # a page without a word this long (letters/digits) is read as empty; 0: off
     chop_width: int = CHOP_WIDTH      # crops wider than this (px at the net's input height) are read in pieces
     rectify: RectifyConfig | None = field(default_factory=RectifyConfig)   # None: read the image as it is
     orientation: OrientationConfig | None = field(default_factory=OrientationConfig)  # None: never turn pages
@@ -109,7 +111,8 @@ class LectorEngine:
                 word = replace(word, confidence=max(word.confidence, bucket_confidence))
                 if word.confidence >= self.drop_below:
                     words_by_line.setdefault(owner, []).append(word)
-        lines = tuple(Line.from_words(words_by_line[k]) for k in sorted(words_by_line))
+        lines = gate_page(tuple(Line.from_words(words_by_line[k]) for k in sorted(words_by_line)),
+                          self.config.page_min_word_chars)
         return Page(index=index, width=width, height=height, lines=lines, dpi=dpi,
                     seconds=time.perf_counter() - started,
                     meta={"engine": self.name, "model": str(self.config.recognizer.model_path.name)})

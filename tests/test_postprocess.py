@@ -156,3 +156,26 @@ def test_wordinator_boxes_each_word_of_a_rendered_line():
     # after a repair changes the text, forced alignment still boxes every word
     again = reading_for_text(reading, " ".join(words), DEFAULT_CHARSET)
     assert [w.text for w in words_from_reading(again, crop, offset)] == words
+
+
+def test_page_gate_empties_pages_of_isolated_specks_only():
+    from lector.core.document import Line, Word
+    from lector.postprocess.page_gate import gate_page
+    specks = (Line.from_words([Word("S", Box(10, 10, 16, 20), 0.95)]),
+              Line.from_words([Word("#", Box(40, 60, 48, 70), 0.93), Word("T0", Box(60, 60, 75, 70), 0.91)]))
+    assert gate_page(specks) == ()
+    text = specks + (Line.from_words([Word("12.50", Box(10, 90, 60, 100), 0.99)]),)
+    assert gate_page(text) == text                       # one real word keeps every line
+    assert gate_page(specks, min_chars=0) == specks      # switched off
+
+
+def test_a_text_free_texture_reads_as_an_empty_page():
+    import sys
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+    from bench_postprocess import text_free_image
+
+    from lector.pipeline import LectorEngine, PipelineConfig
+    engine = LectorEngine(PipelineConfig(recognizer=RecognizerConfig(threads=1)))
+    rng = np.random.default_rng(7)
+    for kind in ("noise", "fabric", "shapes"):
+        assert not engine.read_page(text_free_image(kind, rng, shape=(600, 480))).words, kind
