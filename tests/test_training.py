@@ -89,7 +89,7 @@ def test_finetuning_on_a_few_real_crops_moves_accuracy_on_them_up(tmp_path, tiny
         return evaluate_set(model, CropSet(crops, labels, charset, 16), charset)["cer"]
 
     before = real_cer(start)
-    tuned = finetune([str(real)], str(tmp_path / "tuned"), [str(tiny_data)], init_from=weights, steps=150,
-                     real_ratio=0.9, lr=5e-3, threads=1, batch_size=16, notebook="", checkpoint_every=150)
+    tuned = finetune([str(real)], str(tmp_path / "tuned"), [str(tiny_data)], init_from=weights, steps=300,
+                     real_ratio=0.9, lr=5e-3, threads=1, batch_size=16, notebook="", checkpoint_every=300)
     after = real_cer(tuned)
     assert after < before - 0.1, (before, after)
