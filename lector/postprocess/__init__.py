@@ -1,1 +1,1 @@
-"""After recognition: re-assembly of chopped crops and the Wordinator (one box per word from the CTC alignment)."""
+"""After recognition: confidence buckets and lexicon repair scored by the net's CTC output, re-assembly of chopped crops, the Wordinator (one box per word from the CTC alignment) and the page noise gate."""

@@ -1,1 +1,1 @@
-"""The word net at inference: crop normalisation, ONNX Runtime, greedy CTC decoding with character spans and confidence."""
+"""The word net at inference: crop normalisation, ONNX Runtime, CTC decoding (greedy or beam) with character spans, text likelihoods and calibrated confidence."""
