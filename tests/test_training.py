@@ -93,3 +93,16 @@ def test_finetuning_on_a_few_real_crops_moves_accuracy_on_them_up(tmp_path, tiny
                      real_ratio=0.9, lr=5e-3, threads=1, batch_size=16, notebook="", checkpoint_every=300)
     after = real_cer(tuned)
     assert after < before - 0.1, (before, after)
+
+
+def test_on_the_fly_synthetic_batches_train_and_resume_exactly(tmp_path):
+    def config(run_dir: Path, steps: int = 12) -> TrainConfig:
+        return TrainConfig(run_dir=str(run_dir), synth_dirs=[], synth_on_the_fly=True, synth_seed=3, steps=steps,
+                           batch_size=8, lr=3e-3, warmup_steps=2, channels=(8, 16, 32, 32, 32, 48), lstm_hidden=32,
+                           eval_every=10_000, checkpoint_every=6, log_every=1, threads=1, notebook="")
+    train(config(tmp_path / "straight"))
+    train(config(tmp_path / "killed"), stop_after=6)
+    train(config(tmp_path / "killed"))
+    straight, resumed = _losses(tmp_path / "straight"), _losses(tmp_path / "killed")
+    assert set(straight) == set(range(1, 13))
+    assert resumed[7] == pytest.approx(straight[7], rel=1e-5) and resumed[12] == pytest.approx(straight[12], rel=1e-5)

@@ -40,10 +40,33 @@ class CropSet:
         return torch.from_numpy(images), flat, input_lengths, target_lengths
 
 
+class OnTheFlySet:
+    """Synthetic batches rendered when training asks for them (`lector.synth.stream`), no shards.
+
+    Draw k is a pure function of (the stream's seed, k), so a resumed run sees the same batches.
+    Samples are made a block of `block` batches at a time and bucketed by width within the
+    block, as shard-backed batches are bucketed within the whole set.
+    """
+
+    def __init__(self, stream, charset: str, batch_size: int, block: int = 8):
+        self.stream, self.charset, self.batch_size, self.block = stream, charset, batch_size, block
+        self._cached: tuple[int, CropSet] | None = None
+
+    def batch(self, k: int):
+        block_no, j = divmod(k, self.block)
+        if self._cached is None or self._cached[0] != block_no:
+            size = self.batch_size * self.block
+            crops, labels = self.stream.crops_for(range(block_no * size, (block_no + 1) * size))
+            self._cached = (block_no, CropSet(crops, labels, self.charset, self.batch_size))
+        crop_set = self._cached[1]
+        return crop_set.collate(crop_set.buckets[j % len(crop_set.buckets)])
+
+
 class BatchStream:
     """Batch number `step` is a pure function of (seed, step): exact resume after a kill."""
 
-    def __init__(self, synth: CropSet, real: CropSet | None, real_ratio: float, seed: int, total_steps: int):
+    def __init__(self, synth: CropSet | OnTheFlySet, real: CropSet | None, real_ratio: float, seed: int,
+                 total_steps: int):
         self.synth, self.real, self.seed = synth, real, seed
         ratio = real_ratio if real is not None else 0.0
         self.use_real = np.random.default_rng([seed, 12345]).random(total_steps + 1) < ratio
@@ -64,4 +87,6 @@ class BatchStream:
         k = int(self.source_index[step])
         if self.use_real[step]:
             return self._pick("real", self.real, k)
+        if isinstance(self.synth, OnTheFlySet):
+            return self.synth.batch(k)
         return self._pick("synth", self.synth, k)

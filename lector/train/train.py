@@ -19,7 +19,7 @@ from tqdm import tqdm
 from lector.lab.notebook import finish_experiment, start_experiment, sync_metrics
 from lector.recognize.charset import DEFAULT_CHARSET
 from lector.synth.shards import git_revision, load_shards
-from lector.train.data import BatchStream, CropSet
+from lector.train.data import BatchStream, CropSet, OnTheFlySet
 from lector.train.model import WordNet, WordNetConfig
 
 
@@ -30,6 +30,9 @@ class TrainConfig:
     real_dirs: list[str] = field(default_factory=list)
     real_ratio: float = 0.0
     synth_limit: int = 0         # use only the first N synthetic crops (0: all), e.g. to compare data sets
+    synth_on_the_fly: bool = False   # render synthetic crops as training goes (synth_dirs unused)
+    synth_seed: int = 0
+    synth_workers: int = 0           # render processes for the on-the-fly crops (0: in the trainer)
     val_synth_dir: str = ""
     val_real_dir: str = ""
     charset: str = DEFAULT_CHARSET
@@ -125,7 +128,11 @@ def train(cfg: TrainConfig, stop_after: int | None = None) -> Path:
     torch.manual_seed(cfg.seed)
     run_dir = Path(cfg.run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
-    synth = _load_sets(cfg.synth_dirs, cfg.charset, cfg.batch_size, cfg.synth_limit)
+    if cfg.synth_on_the_fly:
+        from lector.synth.stream import OnTheFlyCrops
+        synth = OnTheFlySet(OnTheFlyCrops(seed=cfg.synth_seed, workers=cfg.synth_workers), cfg.charset, cfg.batch_size)
+    else:
+        synth = _load_sets(cfg.synth_dirs, cfg.charset, cfg.batch_size, cfg.synth_limit)
     real = _load_sets(cfg.real_dirs, cfg.charset, cfg.batch_size)
     if synth is None:
         raise SystemExit(f"no synthetic shards in {cfg.synth_dirs}")
