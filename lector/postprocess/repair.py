@@ -112,6 +112,27 @@ class Repairer:
                 best, best_score = candidate, score
         return best
 
+    def _merge(self, reading: Reading, left: _Token, right: _Token) -> str | None:
+        """The two neighbours as one word, where one of them is unknown, together they make a
+        known word, and the net finds no space between them nearly as likely as a space."""
+        joined = left.text + right.text
+        if not (_in_need(left.text, self.lexicon) or _in_need(right.text, self.lexicon)) or is_protected(joined):
+            return None
+        if not _known(joined, self.lexicon) or not has_clean_case(split_edges(joined)[1]):
+            return None
+        window = _window(reading, left.first, right.last)
+        apart = text_log_likelihood(window, f"{left.text} {right.text}", self.charset)
+        return joined if text_log_likelihood(window, joined, self.charset) >= apart - self.config.max_loss else None
+
+    def _replacement(self, reading: Reading, token: _Token) -> str | None:
+        """The best known spelling among the net's alternatives, look-alike swaps, case
+        variants and splits, if the net supports it."""
+        window = _window(reading, token.first, token.last)
+        candidates = {text.strip() for text, _ in beam_decode(window, len(window), self.charset, self.config.beam_width)}
+        candidates |= _lookalike_edits(token.text) | _splits(token.text, self.lexicon)
+        candidates |= {token.text.upper(), token.text.lower(), token.text.capitalize()}
+        return self._best(window, token.text, {c for c in candidates if c and not is_protected(split_edges(c)[1])})
+
     def repair(self, reading: Reading, word_confidences: list[float]) -> tuple[Reading, list[float]]:
         """The repaired reading, and for each of its words the confidence of the word(s) it came
         from: the bucket was decided on what the net read, so a repaired middle-bucket word stays
@@ -125,35 +146,22 @@ class Repairer:
         if len(tokens) != len(word_confidences):
             return unchanged
         middle = [c < self.config.keep_above for c in word_confidences]
-        replaced: dict[int, str] = {}        # token index -> new text
+        replaced: dict[int, str] = {}        # token index -> new text ("" : merged into the one before)
         merged_with_next: set[int] = set()
         for k, token in enumerate(tokens):
-            if k in replaced or (k - 1) in merged_with_next:
+            if k in replaced:
                 continue
             nxt = tokens[k + 1] if k + 1 < len(tokens) else None
-            # a merge: two neighbours, at least one unknown and doubtful, that make a known word
-            if (nxt is not None and (middle[k] or middle[k + 1])
-                    and (_in_need(token.text, self.lexicon) or _in_need(nxt.text, self.lexicon))
-                    and not is_protected(token.text + nxt.text)):
-                joined = token.text + nxt.text
-                if _known(joined, self.lexicon) and has_clean_case(split_edges(joined)[1]):
-                    window = _window(reading, token.first, nxt.last)
-                    if text_log_likelihood(window, joined, self.charset) >= \
-                            text_log_likelihood(window, f"{token.text} {nxt.text}", self.charset) - self.config.max_loss:
-                        replaced[k], replaced[k + 1] = joined, ""
-                        merged_with_next.add(k)
-                        continue
-            if not middle[k] or not _in_need(token.text, self.lexicon):
-                continue
-            window = _window(reading, token.first, token.last)
-            candidates = {text.strip() for text, _ in beam_decode(window, len(window), self.charset,
-                                                                  self.config.beam_width)}
-            candidates |= _lookalike_edits(token.text) | _splits(token.text, self.lexicon)
-            candidates |= {token.text.upper(), token.text.lower(), token.text.capitalize()}
-            candidates = {c for c in candidates if c and not is_protected(split_edges(c)[1])}
-            best = self._best(window, token.text, candidates)
-            if best is not None:
-                replaced[k] = best
+            if nxt is not None and (middle[k] or middle[k + 1]):
+                joined = self._merge(reading, token, nxt)
+                if joined is not None:
+                    replaced[k], replaced[k + 1] = joined, ""
+                    merged_with_next.add(k)
+                    continue
+            if middle[k] and _in_need(token.text, self.lexicon):
+                best = self._replacement(reading, token)
+                if best is not None:
+                    replaced[k] = best
         if not replaced:
             return unchanged
         words, floors = [], []
