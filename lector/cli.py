@@ -330,7 +330,8 @@ def cmd_calibrate(args) -> int:
                              write=not args.dry_run)
     for name in ("raw_on_check", "calibrated_on_check"):
         r = report[name]
-        print(f"{name:20s} n={r['n']} ECE={r['ece']:.3f} max bin gap={r['max_gap']:.3f}")
+        gap = "-" if r["max_gap"] is None else f"{r['max_gap']:.3f}"
+        print(f"{name:20s} n={r['n']} ECE={r['ece']:.3f} max bin gap={gap}")
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps(report, indent=2))

@@ -94,7 +94,8 @@ def load_experiment(number: int, notebook_dir: Path = NOTEBOOK) -> Experiment:
     return Experiment(**json.loads(paths[0].read_text()))
 
 
-def _find_run(run_dir: Path, notebook_dir: Path) -> Experiment | None:
+def find_run(run_dir: Path, notebook_dir: Path = NOTEBOOK) -> Experiment | None:
+    """The experiment that recorded `run_dir`, if any."""
     target = Path(run_dir).resolve()
     return next((e for e in list_experiments(notebook_dir) if Path(e.run_dir).resolve() == target), None)
 
@@ -131,7 +132,7 @@ def _git_of(config: dict) -> str:
 def start_experiment(config: dict, run_dir: str | Path, notebook_dir: Path = NOTEBOOK) -> int:
     """Record a run at launch and return its number; a resumed run keeps its record and number."""
     git = _git_of(config)
-    exp = _find_run(Path(run_dir), notebook_dir)
+    exp = find_run(Path(run_dir), notebook_dir)
     if exp is not None:
         exp.resumed.append({"at": _now(), "git": git})
         exp.status, exp.ended = "running", None
@@ -213,7 +214,7 @@ def import_run(run_dir: str | Path, notebook_dir: Path = NOTEBOOK) -> int:
     if not config_path.is_file():
         raise InputError("no config.json: not a training run directory", str(run_dir))
     config = json.loads(config_path.read_text())
-    exp = _find_run(Path(run_dir), notebook_dir)
+    exp = find_run(Path(run_dir), notebook_dir)
     if exp is None:
         exp = _new_experiment(config, run_dir, _git_of(config), notebook_dir)
         exp.status = "stopped"

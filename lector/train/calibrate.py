@@ -6,11 +6,13 @@ the other, so the figure that says "calibrated" is not measured on the data it w
 """
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 
 from lector.eval.dataset import load_dataset, split_of
+from lector.eval.words import reliability
 from lector.recognize.calibration import fit_calibration
 from lector.recognize.recognizer import Recognizer, RecognizerConfig
 from lector.train.export import update_card
@@ -23,20 +25,11 @@ def calibration_part(doc_id: str) -> str:
     return "fit" if (int(digits or "0") // 4) % 2 == 0 else "check"
 
 
-def reliability(confidence: np.ndarray, correct: np.ndarray, bins: int = 10, min_count: int = 30) -> dict:
-    """Per equal-width bin: count, mean confidence, accuracy; ECE and the largest gap of bins
-    holding at least `min_count` crops."""
-    edges = np.linspace(0, 1, bins + 1)
-    which = np.clip(np.digitize(confidence, edges) - 1, 0, bins - 1)
-    rows = []
-    for b in range(bins):
-        mask = which == b
-        if mask.any():
-            rows.append({"bin": [round(edges[b], 2), round(edges[b + 1], 2)], "count": int(mask.sum()),
-                         "confidence": float(confidence[mask].mean()), "accuracy": float(correct[mask].mean())})
-    ece = sum(r["count"] * abs(r["accuracy"] - r["confidence"]) for r in rows) / max(1, len(confidence))
-    gaps = [abs(r["accuracy"] - r["confidence"]) for r in rows if r["count"] >= min_count]
-    return {"bins": rows, "ece": ece, "max_gap": max(gaps, default=0.0), "n": int(len(confidence))}
+def _reliability(confidence: np.ndarray, correct: np.ndarray) -> dict:
+    """`lector.eval.words.reliability` (the bins `lector eval-words` draws), as JSON."""
+    report = reliability(correct, confidence)
+    return {"bins": [asdict(b) for b in report["bins"]], "ece": report["ece"], "max_gap": report["max_gap"],
+            "n": int(len(confidence))}
 
 
 def _read(recognizer: Recognizer, docs) -> tuple[np.ndarray, np.ndarray]:
@@ -60,8 +53,8 @@ def calibrate_model(model_path: Path, datasets: list[Path], threads: int = 2, wr
     calibration = fit_calibration(fit_conf, fit_ok, fitted_on=f"{len(fit_conf)} line crops of the validation "
                                   f"halves of {names} (every other document by id); checked on {len(check_conf)} others")
     report = {"fitted_on": calibration.fitted_on,
-              "raw_on_check": reliability(check_conf, check_ok),
-              "calibrated_on_check": reliability(calibration(check_conf), check_ok)}
+              "raw_on_check": _reliability(check_conf, check_ok),
+              "calibrated_on_check": _reliability(calibration(check_conf), check_ok)}
     if write:
         update_card(model_path, {"calibration": calibration.to_card()})
     return report

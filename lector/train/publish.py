@@ -6,6 +6,7 @@ from pathlib import Path
 
 import torch
 
+from lector.lab.notebook import find_run
 from lector.train.export import export_onnx
 from lector.train.model import WordNet, WordNetConfig
 
@@ -19,13 +20,6 @@ def load_checkpoint_model(checkpoint: Path) -> tuple[WordNet, dict]:
     return model.eval(), state
 
 
-def experiment_of(run_dir: str, notebook: Path = Path("lab")) -> int | None:
-    """The lab notebook's number for a run directory, if the notebook has it."""
-    from lector.lab.notebook import list_experiments
-    target = Path(run_dir).resolve()
-    return next((e.number for e in list_experiments(notebook) if Path(e.run_dir).resolve() == target), None)
-
-
 def publish_checkpoint(checkpoint: Path, out: Path, metrics: dict | None = None, data: list | None = None,
                        thresholds: dict | None = None) -> Path:
     model, state = load_checkpoint_model(checkpoint)
@@ -34,7 +28,7 @@ def publish_checkpoint(checkpoint: Path, out: Path, metrics: dict | None = None,
     card = {"name": out.stem, "run": cfg["run_dir"], "steps": state["step"], "git": run_config.get("git", "unknown"),
             "goal": cfg.get("goal", ""), "architecture": {"channels": cfg["channels"], "lstm_hidden": cfg["lstm_hidden"],
                                                         "lstm_layers": cfg.get("lstm_layers", 2)},
-            "experiment": experiment_of(cfg["run_dir"]),
+            "experiment": getattr(find_run(Path(cfg["run_dir"])), "number", None),
             "training_data": data or [], "metrics": metrics or {}, "thresholds": thresholds or {}}
     # the weights beside the ONNX file: `lector finetune` starts from them
     out.parent.mkdir(parents=True, exist_ok=True)
