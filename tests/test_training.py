@@ -106,3 +106,40 @@ def test_on_the_fly_synthetic_batches_train_and_resume_exactly(tmp_path):
     straight, resumed = _losses(tmp_path / "straight"), _losses(tmp_path / "killed")
     assert set(straight) == set(range(1, 13))
     assert resumed[7] == pytest.approx(straight[7], rel=1e-5) and resumed[12] == pytest.approx(straight[12], rel=1e-5)
+
+
+def test_real_crop_jitter_redraws_the_frame_and_light_reproducibly(tiny_data):
+    from lector.train.data import BatchStream, CropSet, jitter_crop
+    crops, labels = load_shards(tiny_data, limit=64)
+    crop = next(c for c, t in zip(crops, labels) if t)
+    a = jitter_crop(crop, np.random.default_rng(3))
+    b = jitter_crop(crop, np.random.default_rng(3))
+    assert np.array_equal(a, b) and a.shape[0] == crop.shape[0] and a.dtype == np.uint8
+    widths = [jitter_crop(crop, np.random.default_rng(s)).shape[1] for s in range(20)]
+    assert len(set(widths)) > 3                                     # frames and widths vary ...
+    assert all(0.8 * crop.shape[1] - 6 <= w <= 1.2 * crop.shape[1] + 8 for w in widths)   # ... within bounds
+    assert not np.array_equal(jitter_crop(crop, np.random.default_rng(4)), crop)
+
+    real = CropSet(crops, labels, TrainConfig().charset, 16)
+    synth = CropSet(crops, labels, TrainConfig().charset, 16)
+    stream = BatchStream(synth, real, real_ratio=1.0, seed=0, total_steps=10, real_jitter=1.0)
+    plain = BatchStream(synth, real, real_ratio=1.0, seed=0, total_steps=10)
+    again = BatchStream(synth, real, real_ratio=1.0, seed=0, total_steps=10, real_jitter=1.0)
+    first, second, unjittered = stream.batch(2), again.batch(2), plain.batch(2)
+    assert all(torch_equal(x, y) for x, y in zip(first, second))   # a resumed run sees the same batch
+    assert not torch_equal(first[0], unjittered[0])                 # the images are re-drawn
+    assert torch_equal(first[1], unjittered[1])                    # labels untouched
+
+
+def torch_equal(a, b) -> bool:
+    return a.shape == b.shape and bool((a == b).all())
+
+
+def test_precision_choice():
+    import torch
+    from lector.train.train import use_bf16
+    cpu = torch.device("cpu")
+    assert use_bf16("bf16", cpu) and not use_bf16("fp32", cpu)
+    assert use_bf16("auto", cpu) == bool(torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
+    with pytest.raises(ValueError, match="precision"):
+        use_bf16("fp8", cpu)
