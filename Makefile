@@ -55,6 +55,7 @@ bench: system venv-train
 	$(BIN)/python bench/bench_orientation.py --osd-pages 40
 	$(BIN)/python bench/bench_synth.py
 	$(BIN)/python bench/bench_postprocess.py
+	$(BIN)/python bench/bench_training.py
 
 
 clean:

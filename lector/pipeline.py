@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 
 from lector.core.document import Document, Line, Page, Word
-from lector.detect.crops import CHOP_WIDTH, chop_box, cut, dark_on_light, padded_box
+from lector.detect.crops import CHOP_WIDTH, chop_box, cut, dark_on_light, needs_straightening, padded_box, straighten
 from lector.detect.mser import DetectorConfig, detect_lines
 from lector.io.load import PageImage, image_from_array, iter_pages
 from lector.photo.orientation import OrientationClassifier, OrientationConfig
@@ -38,6 +38,7 @@ class PipelineConfig:
     lexicon_path: Path = DEFAULT_LEXICON
     page_min_word_chars: int = 3      # a page without a word this long (letters/digits) is read as empty; 0: off
     chop_width: int = CHOP_WIDTH      # crops wider than this (px at the net's input height) are read in pieces
+    straighten: bool = True           # resample the crop of a sloped row level before reading (detect.crops)
     rectify: RectifyConfig | None = field(default_factory=RectifyConfig)   # None: read the image as it is
     orientation: OrientationConfig | None = field(default_factory=OrientationConfig)  # None: never turn pages
 
@@ -93,7 +94,9 @@ class LectorEngine:
                 chops = chop_box(box, self.config.chop_width, self.recognizer.input_height)
                 segments.append((line_no, box, crop, chops, len(pieces)))
                 if len(chops) == 1:
-                    pieces.append(crop)
+                    # the Wordinator boxes words on `crop`; only the net sees the levelled band
+                    level = self.config.straighten and needs_straightening(box, segment.slope)
+                    pieces.append(straighten(crop, segment.slope) if level else crop)
                 else:
                     pieces.extend(dark_on_light(cut(grey, chop.box)) for chop in chops)
         readings = self.recognizer.read(pieces)

@@ -12,7 +12,7 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from lector.core.geometry import Box, boxes_to_array, pairwise_iou, union_all
-from lector.detect.crops import chop_box, cut, padded_box
+from lector.detect.crops import chop_box, cut, needs_straightening, padded_box, straighten
 from lector.detect.debug import LINE_COLOUR, REGION_COLOUR, SEGMENT_COLOUR, WORD_COLOUR, debug_picture
 from lector.detect.mser import (DetectorConfig, connected_labels, detect_lines, detect_page, estimate_skew,
                                 estimate_text_height, row_share,
@@ -328,3 +328,41 @@ def test_text_height_of_dot_matrix_and_grainy_receipts(name, low, high):
     if not path.exists():
         pytest.skip(f"{path} is absent")
     assert low <= estimate_text_height(cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)) <= high
+
+
+def _sloped_line(degrees: float, text: str = "Recipe Box Pantry Yellow Design 2.95 20.65") -> np.ndarray:
+    """One line of 24 px text on a white page, turned by `degrees` (counter-clockwise as seen)."""
+    page = Image.new("L", (1100, 300), 255)
+    ImageDraw.Draw(page).text((60, 130), text, font=ImageFont.truetype(SANS, 24), fill=0)
+    return np.asarray(page.rotate(degrees, resample=Image.BICUBIC, fillcolor=255, center=(550, 150)))
+
+
+def _ink_centre_rise(crop: np.ndarray) -> float:
+    """How far the ink's mean row moves from the left fifth of the crop to the right fifth (px, + = down)."""
+    ink = (crop < 128).astype(np.float64)
+    rows = np.arange(crop.shape[0])[:, None]
+    fifth = crop.shape[1] // 5
+    left, right = ink[:, :fifth], ink[:, -fifth:]
+    return float((rows * right).sum() / right.sum() - (rows * left).sum() / left.sum())
+
+
+@pytest.mark.parametrize("degrees", [-4.0, 3.0])
+def test_a_sloped_row_is_measured_and_its_crop_straightened(degrees):
+    grey = _sloped_line(degrees)
+    segments = _segments(detect_lines(grey, DetectorConfig(max_skew_deg=0.5)))   # the page skew left alone
+    longest = max(segments, key=lambda s: s.box.width)
+    assert longest.slope == pytest.approx(-np.tan(np.radians(degrees)), abs=0.012)   # y grows downwards
+    box = padded_box(longest.box, grey.shape[1], grey.shape[0])
+    crop = cut(grey, box)
+    assert needs_straightening(box, longest.slope)
+    level = straighten(crop, longest.slope)
+    assert level.shape[1] == crop.shape[1] and level.shape[0] < 0.75 * crop.shape[0]
+    assert abs(_ink_centre_rise(crop)) > 0.5 * abs(longest.slope) * crop.shape[1]
+    assert abs(_ink_centre_rise(level)) < 2.0
+
+
+def test_a_level_row_is_not_resampled():
+    grey = _sloped_line(0.0)
+    longest = max(_segments(detect_lines(grey)), key=lambda s: s.box.width)
+    assert abs(longest.slope) < 0.005
+    assert not needs_straightening(padded_box(longest.box, grey.shape[1], grey.shape[0]), longest.slope)

@@ -81,6 +81,7 @@ class Segment:
     regions: int                         # character regions inside
     words: tuple[Box, ...] = ()          # the words inside, left to right, in page pixels
     angle: float = 0.0                   # the text's skew in degrees (counter-clockwise as seen)
+    slope: float = 0.0                   # its own row line's dy/dx in page pixels (a curled page's lines differ)
 
 
 @dataclass(frozen=True, slots=True)
@@ -491,6 +492,7 @@ class SegmentArrays:
     counts: np.ndarray         # (S,)
     words: np.ndarray          # (W, 4) page frame
     word_owner: np.ndarray     # (W,) the segment of each word
+    page_slope: np.ndarray     # (S,) each segment's row line dy/dx in the page frame (0: too short to tell)
 
 
 def group_segments(boxes: np.ndarray, level: np.ndarray, text_height: float, config: DetectorConfig,
@@ -536,8 +538,9 @@ def group_segments(boxes: np.ndarray, level: np.ndarray, text_height: float, con
     index = np.cumsum(keep) - 1
     word_keep = keep[word_owner]
     kept_fits = RowFits(fits.mid_x[keep], fits.mid_y[keep], fits.slope[keep], fits.text_height[keep])
+    page_slope = fit_rows(bx, lab, len(starts)).slope[keep]
     return SegmentArrays(boxes=seg_boxes[keep], level=seg_level[keep], fits=kept_fits, counts=counts[keep],
-                         words=words[word_keep], word_owner=index[word_owner[word_keep]])
+                         words=words[word_keep], word_owner=index[word_owner[word_keep]], page_slope=page_slope)
 
 
 def word_gap_threshold(gaps: np.ndarray, same: np.ndarray, owner: np.ndarray, text_height: np.ndarray,
@@ -693,7 +696,8 @@ def detect_page(grey: np.ndarray, config: DetectorConfig = DetectorConfig()) -> 
         for members in reading_order(segments, rows, text_height):
             kept = [i for i in members if page_boxes[i].height >= config.min_segment_px]
             if kept:
-                lines.append(TextLine(tuple(Segment(page_boxes[i], int(segments.counts[i]), tuple(words_of[i]), skew)
+                lines.append(TextLine(tuple(Segment(page_boxes[i], int(segments.counts[i]), tuple(words_of[i]), skew,
+                                                    float(segments.page_slope[i]))
                                             for i in kept)))
     return PageDetection(lines=lines, regions=boxes / scale, text_height=text_height / scale, scale=scale,
                          skew_deg=skew)
