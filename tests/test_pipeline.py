@@ -129,3 +129,21 @@ def test_sloped_lines_are_read_better_straightened():
     for word in straight.words:      # every word box holds ink of its own line
         x0, y0, x1, y1 = (int(v) for v in (word.box.x0, word.box.y0, word.box.x1, word.box.y1))
         assert ink[y0:y1, x0:x1].mean() > 0.05, word
+
+
+@pytest.mark.parametrize("degrees", [17, 107, 197, 287])
+def test_a_page_tilted_anywhere_on_the_circle_is_read_upright(engine, degrees):
+    """The tilt below 45 degrees comes from the text lines, the quarter turns from the
+    orientation model: 17, 107, 197 and 287 degrees all come out upright and read."""
+    from lector.core.geometry import rotation_onto_canvas
+    from lector.synth.page import render_receipt
+
+    page, words = render_receipt(seed=21)
+    turn, size = rotation_onto_canvas(degrees, page.shape[1], page.shape[0])
+    turned = cv2.warpAffine(page, turn.matrix[:2], size, flags=cv2.INTER_CUBIC, borderValue=(255, 255, 255))
+    result = engine.read_page(turned)
+    assert _recall([w.text for w in words], [w.text for w in result.words]) >= 0.75, degrees
+    # boxes are in the turned image: each word read there sits on ink
+    ink = cv2.cvtColor(turned, cv2.COLOR_RGB2GRAY) < 128
+    on_ink = [ink[int(w.box.y0):int(w.box.y1) + 1, int(w.box.x0):int(w.box.x1) + 1].any() for w in result.words]
+    assert np.mean(on_ink) >= 0.95
