@@ -46,14 +46,22 @@ def _pool_adjacent_violators(values: np.ndarray, weights: np.ndarray) -> np.ndar
     return np.concatenate([np.full(int(n), m) for m, _, n in blocks])
 
 
-def fit_calibration(raw: np.ndarray, correct: np.ndarray, knots: int = 24, fitted_on: str = "") -> Calibration:
-    """Isotonic fit of correctness on raw confidence, summarised as `knots` interpolation points
-    at quantiles of the raw scores (plus the ends 0 and 1)."""
+def fit_calibration(raw: np.ndarray, correct: np.ndarray, knots: int = 24, grid: int = 41,
+                    fitted_on: str = "") -> Calibration:
+    """Isotonic fit of correctness on raw confidence, summarised as interpolation points at
+    `knots` quantiles of the raw scores and on a `grid` of evenly spaced raw scores (plus the
+    ends 0 and 1).
+
+    Quantile knots alone leave the sparse low end (a few per cent of crops, raw 0-0.6) to one
+    straight segment, which put calibrated 0.35 where 11 % were right. With the grid, on the
+    held-out SROIE crops (fit on one half, check on the other, both ways): largest bin gap
+    0.24/0.19 -> 0.10/0.07, ECE 0.017/0.018 -> 0.010/0.011 (model v4).
+    """
     order = np.argsort(raw, kind="stable")
     raw_sorted = np.asarray(raw, float)[order]
     fitted = _pool_adjacent_violators(np.asarray(correct, float)[order], np.ones(len(order)))
-    qs = np.unique(np.quantile(raw_sorted, np.linspace(0, 1, knots)))
-    xs = np.concatenate(([0.0], qs, [1.0]))
+    qs = np.quantile(raw_sorted, np.linspace(0, 1, knots))
+    xs = np.unique(np.concatenate(([0.0], qs, np.linspace(0, 1, grid), [1.0])))
     # the fitted value at each knot: the mean of the fit over the raw scores nearest to it
     ys = np.interp(xs, raw_sorted, fitted)
     ys[0] = min(ys[0], fitted[0])
