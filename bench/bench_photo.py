@@ -236,8 +236,8 @@ def _ocr_engine(name: str):
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--receipts", type=int, default=12, help="synthetic receipts to photograph")
-    parser.add_argument("--scans", type=int, default=6, help="FUNSD and SROIE pages each (when present)")
+    parser.add_argument("--receipts", type=int, default=20, help="synthetic receipts to photograph")
+    parser.add_argument("--scans", type=int, default=10, help="FUNSD and SROIE pages each (when present)")
     parser.add_argument("--variants", type=int, default=3, help="photos per page")
     parser.add_argument("--debug-dir", default="/tmp/photo_debug", help="debug pictures of the real photos ('' for none)")
     parser.add_argument("--ocr", action="store_true", help="also OCR F1 on the real photos, rectify on and off (slow)")
@@ -255,9 +255,15 @@ def main() -> None:
     print(json.dumps({k: v for k, v in report["tilted_scans"].items() if k != "real_scans_detail"}, indent=2))
     report["real_inv3d"] = bench_real(Path(args.debug_dir) if args.debug_dir else None)
     print(json.dumps({k: v for k, v in report["real_inv3d"].items() if k != "photos_detail"}, indent=2))
+    # OCR figures of engines not run this time stay as they were (each says when it was measured)
+    previous = RESULTS / "photo.json"
+    report["ocr_inv3d"] = json.loads(previous.read_text()).get("ocr_inv3d", {}) if previous.exists() else {}
     if args.ocr:
-        report["ocr_inv3d"] = bench_ocr(args.ocr_limit, args.ocr_engines.split(","))
-        print(json.dumps(report["ocr_inv3d"], indent=2))
+        fresh = bench_ocr(args.ocr_limit, args.ocr_engines.split(","))
+        for engine in fresh.values():
+            engine["date"] = time.strftime("%Y-%m-%d %H:%M")
+        report["ocr_inv3d"].update(fresh)
+        print(json.dumps(fresh, indent=2))
     (RESULTS / "photo.json").write_text(json.dumps(report, indent=2, default=float))
 
 
