@@ -188,8 +188,14 @@ def main() -> None:
     print("text_free", json.dumps({k: v for k, v in result["text_free"].items() if k != "failures"}), flush=True)
     result["speed"] = bench_speed(args.speed_pages)
     print("speed", json.dumps(result["speed"]), flush=True)
+    previous = RESULTS / "postprocess.json"
     if not args.skip_ablation:
         result["ablation"] = bench_ablation(args.limit)
+        result["ablation_when"] = result["when"]
+    elif previous.exists():      # keep the last ablation, saying when it was measured
+        old = json.loads(previous.read_text())
+        if "ablation" in old:
+            result["ablation"], result["ablation_when"] = old["ablation"], old.get("ablation_when", old.get("when"))
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "postprocess.json").write_text(json.dumps(result, indent=2))
 

@@ -167,6 +167,9 @@ def test_page_gate_empties_pages_of_isolated_specks_only():
     text = specks + (Line.from_words([Word("12.50", Box(10, 90, 60, 100), 0.99)]),)
     assert gate_page(text) == text                       # one real word keeps every line
     assert gate_page(specks, min_chars=0) == specks      # switched off
+    lined_up = specks + (Line.from_words([Word("232", Box(10, 90, 40, 100), 0.29)]),)
+    assert gate_page(lined_up) == ()                     # three specks in a row, read unsure
+    assert gate_page(lined_up, min_confidence=0.2) == lined_up
 
 
 def test_a_text_free_texture_reads_as_an_empty_page():
