@@ -29,7 +29,7 @@ from lector.recognize.charset import DEFAULT_CHARSET  # noqa: E402
 from lector.synth.shards import load_shards, make_shards  # noqa: E402
 from lector.train.data import CropSet  # noqa: E402
 from lector.train.model import WordNet, WordNetConfig  # noqa: E402
-from lector.train.train import use_bf16  # noqa: E402
+from lector.train.train import train_step, use_bf16  # noqa: E402
 
 SHIPPED = (16, 32, 64, 64, 128, 160)
 VARIANTS = {
@@ -56,15 +56,9 @@ def crops_per_second(crop_set: CropSet, layers: int, bf16: bool, channels_last: 
     for step in range(warmup + steps):
         if step == warmup:
             seen, started = 0, time.perf_counter()
-        images, targets, input_lengths, target_lengths = crop_set.collate(order[step])
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
-            log_probs = model(images.contiguous(memory_format=layout))
-        loss = ctc(log_probs.float(), targets, input_lengths, target_lengths)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
-        optimizer.step()
-        seen += images.shape[0]
+        batch = crop_set.collate(order[step])
+        train_step(model, optimizer, ctc, batch, bf16, grad_clip=5.0, layout=layout)   # as `lector train` runs it
+        seen += batch[0].shape[0]
     return seen / (time.perf_counter() - started)
 
 
