@@ -67,7 +67,8 @@ def _pipeline_config(args, rectify_in_engine: bool = True):
     recognizer = RecognizerConfig(**model, decoder=args.decoder)
     rectify = RectifyConfig() if rectify_in_engine and not args.no_rectify else None
     orientation = OrientationConfig(margin=args.rotate_pages_threshold) if args.rotate_pages else None
-    return PipelineConfig(recognizer=recognizer, rectify=rectify, orientation=orientation, repair=not args.no_repair)
+    return PipelineConfig(recognizer=recognizer, rectify=rectify, orientation=orientation, repair=not args.no_repair,
+                          straighten=not args.no_straighten)
 
 
 def _parse_formats(text: str) -> set[str]:
@@ -371,6 +372,8 @@ def cmd_lexicon(args) -> int:
 def _reading_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--decoder", choices=["greedy", "beam"], default="greedy", help="CTC decoding (default greedy)")
     p.add_argument("--no-repair", action="store_true", help="no lexicon repair of middle-confidence words")
+    p.add_argument("--no-straighten", action="store_true",
+                   help="read the crops of sloped lines as cut (default: resample them level first)")
 
 
 def build_parser() -> argparse.ArgumentParser:

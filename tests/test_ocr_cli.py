@@ -134,3 +134,13 @@ def test_unknown_format_is_a_clear_error(three_page_pdf: Path, tmp_path: Path, t
     _, model = tiny_model
     run = run_lector("ocr", three_page_pdf, "-o", tmp_path / "u", "--model", model, "--formats", "pdf,docx")
     assert run.returncode != 0 and "docx" in run.stderr and run.stderr.count("\n") == 1
+
+
+def test_reading_switches_reach_the_pipeline() -> None:
+    from lector.cli import _pipeline_config, build_parser
+    defaults = _pipeline_config(build_parser().parse_args(["ocr", "page.png"]))
+    assert defaults.straighten and defaults.repair and defaults.rectify is not None
+    switched = _pipeline_config(build_parser().parse_args(["eval", "data", "--no-straighten", "--no-repair",
+                                                           "--no-rectify", "--decoder", "beam"]))
+    assert not switched.straighten and not switched.repair and switched.rectify is None
+    assert switched.recognizer.decoder == "beam"
