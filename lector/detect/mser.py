@@ -123,7 +123,7 @@ def estimate_text_height(grey: np.ndarray) -> float | None:
     factor = 1
     while h * w / factor ** 2 > 1.2e6 and min(h, w) / factor >= 400:
         factor *= 2
-    full = _median_glyph_height(grey, factor)
+    full = _median_height(_glyph_boxes(grey, factor), factor)
     if full is None or min(h, w) / (2 * factor) < 200:
         return full
     half_glyphs = _glyph_boxes(grey, 2 * factor)
@@ -152,10 +152,6 @@ def _glyph_boxes(grey: np.ndarray, factor: int) -> np.ndarray:
 
 def _median_height(glyphs: np.ndarray, factor: int) -> float | None:
     return float(np.median(glyphs[:, 3])) * factor if len(glyphs) >= 8 else None
-
-
-def _median_glyph_height(grey: np.ndarray, factor: int) -> float | None:
-    return _median_height(_glyph_boxes(grey, factor), factor)
 
 
 def row_share(glyphs: np.ndarray, max_glyphs: int = 1500) -> float:
