@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -202,12 +203,28 @@ def cmd_export(args) -> int:
     return 0
 
 
+def _font_boosts(specs: list[str] | None) -> dict[str, float]:
+    """`--font-boost 'quicksand|urwgothic=8'` -> {'quicksand|urwgothic': 8.0}."""
+    boosts = {}
+    for spec in specs or []:
+        pattern, _, factor = spec.rpartition("=")
+        try:
+            boosts[pattern] = float(factor)
+            re.compile(pattern)
+        except (ValueError, re.error) as exc:
+            raise LectorError(f"--font-boost wants REGEX=FACTOR, got {spec!r} ({exc})") from None
+        if not pattern or boosts[pattern] <= 0:
+            raise LectorError(f"--font-boost wants REGEX=FACTOR with a pattern and a factor > 0, got {spec!r}")
+    return boosts
+
+
 def cmd_synth(args) -> int:
     if args.out is None and args.action in ("make", "grid", "page"):
         raise LectorError(f"lector synth {args.action} needs --out")
     if args.action == "make":
         from lector.synth.shards import make_shards
-        make_shards(Path(args.out), args.n or 100000, seed=args.seed, workers=args.workers, shard_size=args.shard_size)
+        make_shards(Path(args.out), args.n or 100000, seed=args.seed, workers=args.workers, shard_size=args.shard_size,
+                    font_boost=_font_boosts(args.font_boost))
     elif args.action == "page":
         import cv2
         from lector.synth.page import photo_like, render_receipt
@@ -452,6 +469,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--shard-size", type=int, default=5000)
+    p.add_argument("--font-boost", action="append", metavar="REGEX=FACTOR",
+                   help="make: multiply the draw weight of faces whose name (lower case, no spaces) matches "
+                        "REGEX, e.g. 'quicksand|urwgothic=8' (repeatable)")
     p.set_defaults(func=cmd_synth)
     p = sub.add_parser("crops", help="cut labelled line crops from a dataset (train/val split by document)")
     p.add_argument("dataset")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from copy import deepcopy
 import warnings
@@ -15,12 +16,12 @@ from fontTools.ttLib import TTFont
 from fontTools.ttLib.tables._g_l_y_f import Glyph
 from PIL import Image
 
-from lector.cli import main
-from lector.core.errors import InputError
+from lector.cli import _font_boosts, main
+from lector.core.errors import InputError, LectorError
 from lector.recognize.charset import DEFAULT_CHARSET
 from lector.synth import render
 from lector.synth.corpus import Corpus
-from lector.synth.fonts import FontWarning, load_collection, validate_font
+from lector.synth.fonts import FontWarning, boost_faces, load_collection, validate_font
 from lector.synth.render import (NEGATIVE_KINDS, V2_DISTORTIONS, CropGenerator, DistortionMix, defocus_blur,
                                  ink_bleed, low_ink, motion_blur, render_crop, render_negative, scale_aspect)
 from lector.synth.shards import load_shards, make_shards
@@ -273,6 +274,31 @@ def test_shards_are_deterministic_and_match_the_stream(tmp_path, corpus, faces):
     assert all(np.array_equal(x, y) for x, y in zip(crops, again))
     manifest = json.loads((a / "manifest.json").read_text())
     assert manifest["mix"]["perspective"] == DistortionMix().perspective and manifest["engine"] == "synth-v2"
+
+
+def test_font_boost_tilts_the_draw_and_is_recorded(tmp_path, corpus, faces):
+    boosts = {"quicksand|urwgothic": 50.0}
+    boosted = boost_faces(faces, boosts)
+    hit = [i for i, f in enumerate(faces) if re.search("quicksand|urwgothic", f.name.lower().replace(" ", ""))]
+    assert hit, "the system fonts include Quicksand / URW Gothic"
+    assert all(boosted[i].weight == round(faces[i].weight * 50, 3) for i in hit)
+    assert all(boosted[i] == faces[i] for i in range(len(faces)) if i not in hit)
+    share = sum(boosted[i].weight for i in hit) / sum(f.weight for f in boosted)
+    assert share > 10 * sum(faces[i].weight for i in hit) / sum(f.weight for f in faces) > 0
+    out = make_shards(tmp_path / "boosted", 12, seed=6, workers=1, shard_size=12, font_boost=boosts)
+    assert json.loads((out / "manifest.json").read_text())["font_boost"] == boosts
+    plain = make_shards(tmp_path / "plain", 12, seed=6, workers=1, shard_size=12)
+    a, labels_a = load_shards(out)
+    b, labels_b = load_shards(plain)
+    assert labels_a == labels_b       # the words are drawn as before: only the faces change
+    assert any(x.shape != y.shape or not np.array_equal(x, y) for x, y in zip(a, b))
+
+
+def test_cli_font_boost_parses_and_rejects_bad_specs():
+    assert _font_boosts(["quicksand|urwgothic=8", "light=2.5"]) == {"quicksand|urwgothic": 8.0, "light": 2.5}
+    for bad in ("quicksand", "=3", "x=0", "(=2", "x=many"):
+        with pytest.raises(LectorError, match="--font-boost"):
+            _font_boosts([bad])
 
 
 def test_stream_is_deterministic_in_any_order_and_with_workers(corpus, faces):

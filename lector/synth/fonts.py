@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import warnings
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -247,6 +247,21 @@ def _inspect(path: Path, charset_required: str = REQUIRED) -> _Inspection:
     specimen = Image.new("L", (int(small.getlength(SPECIMEN_PROBE)) + 8, 32), 0)
     ImageDraw.Draw(specimen).text((4, 4), SPECIMEN_PROBE, font=small, fill=255)
     return _Inspection(None, name, lacking, fixed, variable, specimen.tobytes())
+
+
+def boost_faces(faces: list[FontFace], boosts: dict[str, float]) -> list[FontFace]:
+    """The faces with the weight of those whose name matches a pattern (regex on the name, spaces,
+    '_' and '-' removed, lower case; first match wins) multiplied by its factor.
+
+    For a shard set that leans on styles the default mix rarely draws, e.g. the rounded and
+    geometric sans faces (Quicksand, URW Gothic) of web-made invoices, which the net misread.
+    """
+    boosted = []
+    for face in faces:
+        key = re.sub(r"[\s_-]", "", face.name.lower())
+        factor = next((f for pattern, f in boosts.items() if re.search(pattern, key)), 1.0)
+        boosted.append(replace(face, weight=round(face.weight * factor, 3)) if factor != 1.0 else face)
+    return boosted
 
 
 def face_weight(name: str) -> float:
