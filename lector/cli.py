@@ -346,10 +346,10 @@ def cmd_calibrate(args) -> int:
     from lector.train.calibrate import calibrate_model
     report = calibrate_model(Path(args.model), [Path(d) for d in args.datasets], threads=args.threads,
                              write=not args.dry_run)
-    for name in ("raw_on_check", "calibrated_on_check"):
+    for name in ("raw", "calibrated_cross_fitted"):
         r = report[name]
         gap = "-" if r["max_gap"] is None else f"{r['max_gap']:.3f}"
-        print(f"{name:20s} n={r['n']} ECE={r['ece']:.3f} max bin gap={gap}")
+        print(f"{name:24s} n={r['n']} ECE={r['ece']:.3f} max bin gap={gap}")
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps(report, indent=2))

@@ -182,3 +182,14 @@ def test_a_text_free_texture_reads_as_an_empty_page():
     rng = np.random.default_rng(7)
     for kind in ("noise", "fabric", "shapes"):
         assert not engine.read_page(text_free_image(kind, rng, shape=(600, 480))).words, kind
+
+
+def test_cross_fitted_confidences_come_from_the_other_part():
+    """Each part is mapped by the calibration fitted on the other one: here part A is always
+    right and part B always wrong, so A's crops get B's map (near 0) and B's get A's (near 1)."""
+    from lector.train.calibrate import cross_fitted
+    rng = np.random.default_rng(3)
+    raw_a, raw_b = rng.uniform(0.2, 1.0, 400), rng.uniform(0.2, 1.0, 300)
+    confidence, correct = cross_fitted((raw_a, np.ones(400, bool)), (raw_b, np.zeros(300, bool)))
+    assert confidence.shape == (700,) and correct[:400].all() and not correct[400:].any()
+    assert confidence[:400].max() < 0.05 and confidence[400:].min() > 0.95
