@@ -46,7 +46,7 @@ def _pool_adjacent_violators(values: np.ndarray, weights: np.ndarray) -> np.ndar
     return np.concatenate([np.full(int(n), m) for m, _, n in blocks])
 
 
-def fit_calibration(raw: np.ndarray, correct: np.ndarray, knots: int = 24, grid: int = 41,
+def fit_calibration(raw: np.ndarray, correct: np.ndarray, knots: int = 12, grid: int = 41,
                     fitted_on: str = "") -> Calibration:
     """Isotonic fit of correctness on raw confidence, summarised as interpolation points at
     `knots` quantiles of the raw scores and on a `grid` of evenly spaced raw scores (plus the
@@ -55,7 +55,9 @@ def fit_calibration(raw: np.ndarray, correct: np.ndarray, knots: int = 24, grid:
     Quantile knots alone leave the sparse low end (a few per cent of crops, raw 0-0.6) to one
     straight segment, which put calibrated 0.35 where 11 % were right. With the grid, on the
     held-out SROIE crops (fit on one half, check on the other, both ways): largest bin gap
-    0.24/0.19 -> 0.10/0.07, ECE 0.017/0.018 -> 0.010/0.011 (model v4).
+    0.24/0.19 -> 0.10/0.07, ECE 0.017/0.018 -> 0.010/0.011 (model v4). Cross-fitted over both
+    halves (`lector.train.calibrate`), 12 quantile knots instead of 24 gave a largest gap of 0.051
+    instead of 0.093: fewer knots, fewer steps fitted to the noise of a few dozen crops.
     """
     order = np.argsort(raw, kind="stable")
     raw_sorted = np.asarray(raw, float)[order]
