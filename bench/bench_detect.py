@@ -78,16 +78,27 @@ def bench_shadows(pages: int = 30) -> dict:
             "median_cpu_ms_per_page": {mode: float(np.median(cpu[mode])) for mode in cpu}}
 
 
+def _keep_tesseract(previous: dict, results: dict, dataset: str) -> None:
+    """Carry Tesseract's figures on `dataset` over from the last results file, dated."""
+    old = previous.get(dataset, {}).get("tesseract")
+    if old:
+        when = old.get("measured", previous.get("machine", {}).get("date", "unknown"))
+        results[dataset]["tesseract"] = {**old, "measured": when}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--limit", type=int, help="first N pages of each dataset (default: all)")
-    parser.add_argument("--no-tesseract", action="store_true")
+    parser.add_argument("--no-tesseract", action="store_true",
+                        help="Lector only; Tesseract's figures are kept from the last results file (its "
+                             "boxes do not change with Lector's code), marked with that run's date")
     parser.add_argument("--out", default=str(RESULTS / "detect.json"))
     args = parser.parse_args()
     os.environ["OMP_THREAD_LIMIT"] = "1"
     from lector.detect.mser import DetectorConfig
     from lector.eval.detection import evaluate_detection, format_detection_table
 
+    previous = json.loads(Path(args.out).read_text()) if Path(args.out).is_file() else {}
     results: dict = {"machine": {"cpu_count": os.cpu_count(), "platform": platform.platform(),
                                  "date": time.strftime("%Y-%m-%d"), "threads": 1},
                      "config": DetectorConfig().__dict__}
@@ -99,6 +110,8 @@ def main() -> None:
         tesseract = evaluate_detection(sroie, limit=args.limit, engine="tesseract", progress=True)
         reports.append(tesseract)
         results["sroie_dev"]["tesseract"] = summary(tesseract)
+    else:
+        _keep_tesseract(previous, results, "sroie_dev")
     print(format_detection_table(reports))
 
     funsd = EVALDATA / "funsd_dev"
@@ -106,6 +119,8 @@ def main() -> None:
         engines = ["lector"] + ([] if args.no_tesseract else ["tesseract"])
         funsd_reports = [evaluate_detection(funsd, limit=args.limit, engine=name) for name in engines]
         results["funsd_dev"] = {r["engine"]: summary(r) for r in funsd_reports}
+        if args.no_tesseract:
+            _keep_tesseract(previous, results, "funsd_dev")
         print(format_detection_table(funsd_reports))
 
     illumination = {}
