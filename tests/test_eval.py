@@ -6,6 +6,8 @@ so what is checked is what a benchmark run does, not a stand-in.
 from __future__ import annotations
 
 import json
+import os
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +21,7 @@ from lector.engines.tesseract import TesseractEngine
 from lector.eval.dataset import EvalDoc, TruthLine, TruthWord, load_dataset
 from lector.eval.metrics import (Counts, bag_of_words, cer, reading_order_text, sum_counts, truth_text,
                                  truth_tokens)
-from lector.eval.runner import evaluate, format_comparison, format_table
+from lector.eval.runner import evaluate, format_comparison, format_table, load_rgb
 
 EVALDATA = Path(__file__).resolve().parents[1].parent / "shared" / "evaldata"
 
@@ -202,6 +204,27 @@ def test_missing_tesseract_binary_is_a_clear_error(monkeypatch, tmp_path):
     monkeypatch.setenv("PATH", str(tmp_path))  # an empty folder: no tesseract on PATH
     with pytest.raises(LectorError, match="not installed"):
         TesseractEngine()
+
+
+def test_tesseract_runs_with_its_thread_limit_and_leaves_the_environment(monkeypatch, tmp_path, tiny_dataset):
+    """The tesseract process sees OMP_THREAD_LIMIT=threads (a wrapper script records it and runs
+    the real program); the caller's environment is as it was afterwards."""
+    import pytesseract
+    seen = tmp_path / "omp.txt"
+    wrapper = tmp_path / "tesseract"
+    wrapper.write_text(f'#!/bin/sh\necho "${{OMP_THREAD_LIMIT:-unset}}" >> {seen}\nexec {shutil.which("tesseract")} "$@"\n')
+    wrapper.chmod(0o755)
+    monkeypatch.setattr(pytesseract.pytesseract, "tesseract_cmd", str(wrapper))
+    monkeypatch.delenv("OMP_THREAD_LIMIT", raising=False)
+    image = load_rgb(load_dataset(tiny_dataset)[1].image_path)
+    limited, default = TesseractEngine(threads=1), TesseractEngine(threads=None)
+    seen.write_text("")                    # the constructors ran it too (version, languages)
+    page = limited.read_page(image)
+    assert seen.read_text().split() == ["1"] and "HELLO" in page.text
+    assert "OMP_THREAD_LIMIT" not in os.environ
+    seen.write_text("")
+    default.read_page(image)
+    assert seen.read_text().split() == ["unset"]
 
 
 def test_missing_language_is_a_clear_error():
