@@ -131,6 +131,26 @@ def test_real_crop_jitter_redraws_the_frame_and_light_reproducibly(tiny_data):
     assert torch_equal(first[1], unjittered[1])                    # labels untouched
 
 
+def test_pad_jitter_widens_some_batches_with_background_reproducibly(tiny_data):
+    from lector.train.data import BatchStream, CropSet
+    crops, labels = load_shards(tiny_data, limit=64)
+    synth = CropSet(crops, labels, TrainConfig().charset, 16)
+    padded = BatchStream(synth, None, real_ratio=0.0, seed=0, total_steps=40, pad_jitter=0.5)
+    again = BatchStream(synth, None, real_ratio=0.0, seed=0, total_steps=40, pad_jitter=0.5)
+    plain = BatchStream(synth, None, real_ratio=0.0, seed=0, total_steps=40)
+    extra = [padded.extra_width(step) for step in range(40)]
+    assert 8 <= sum(e > 0 for e in extra) <= 32 and all(0.0 <= e <= 1.0 for e in extra)
+    assert extra == [again.extra_width(step) for step in range(40)]         # the same on resume
+    step = max(range(40), key=lambda s: extra[s])
+    wide, narrow = padded.batch(step), plain.batch(step)
+    assert wide[0].shape[3] > narrow[0].shape[3] and wide[0].shape[3] % 4 == 0
+    width = narrow[0].shape[3]
+    assert torch_equal(wide[0][..., :width], narrow[0])                     # the crops as they were ...
+    assert torch_equal(wide[2], narrow[2]) and torch_equal(wide[1], narrow[1])   # ... read for as long
+    right = wide[0][..., width:]
+    assert torch_equal(right, right[..., :1].expand_as(right))             # padded with each crop's background
+
+
 def torch_equal(a, b) -> bool:
     return a.shape == b.shape and bool((a == b).all())
 

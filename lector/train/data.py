@@ -27,13 +27,15 @@ class CropSet:
         rng = np.random.default_rng([seed, epoch])
         return [self.buckets[i] for i in rng.permutation(len(self.buckets))]
 
-    def collate(self, indices, rng: np.random.Generator | None = None,
-                jitter: float = 0.0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-        """A padded batch; with `rng`, each crop is re-drawn by `jitter_crop` with probability `jitter`."""
+    def collate(self, indices, rng: np.random.Generator | None = None, jitter: float = 0.0,
+                extra_width: float = 0.0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """A padded batch; with `rng`, each crop is re-drawn by `jitter_crop` with probability `jitter`.
+        `extra_width` widens the batch by that share of its widest crop, padded with background."""
         crops = [self.crops[i] for i in indices]
         if rng is not None and jitter > 0:
             crops = [jitter_crop(c, rng) if rng.random() < jitter else c for c in crops]
         width = max(c.shape[1] for c in crops)
+        width += int(width * extra_width) // 4 * 4
         images = np.empty((len(crops), 1, crops[0].shape[0], width), np.float32)
         for k, crop in enumerate(crops):
             images[k, 0, :, : crop.shape[1]] = crop / 255.0
@@ -93,29 +95,30 @@ class OnTheFlySet:
         self.stream, self.charset, self.batch_size, self.block = stream, charset, batch_size, block
         self._cached: tuple[int, CropSet] | None = None
 
-    def batch(self, k: int):
+    def batch(self, k: int, extra_width: float = 0.0):
         block_no, j = divmod(k, self.block)
         if self._cached is None or self._cached[0] != block_no:
             size = self.batch_size * self.block
             crops, labels = self.stream.crops_for(range(block_no * size, (block_no + 1) * size))
             self._cached = (block_no, CropSet(crops, labels, self.charset, self.batch_size))
         crop_set = self._cached[1]
-        return crop_set.collate(crop_set.buckets[j % len(crop_set.buckets)])
+        return crop_set.collate(crop_set.buckets[j % len(crop_set.buckets)], extra_width=extra_width)
 
 
 class BatchStream:
     """Batch number `step` is a pure function of (seed, step): exact resume after a kill."""
 
     def __init__(self, synth: CropSet | OnTheFlySet, real: CropSet | None, real_ratio: float, seed: int,
-                 total_steps: int, real_jitter: float = 0.0):
+                 total_steps: int, real_jitter: float = 0.0, pad_jitter: float = 0.0):
         self.synth, self.real, self.seed, self.real_jitter = synth, real, seed, real_jitter
+        self.pad_jitter = pad_jitter
         ratio = real_ratio if real is not None else 0.0
         self.use_real = np.random.default_rng([seed, 12345]).random(total_steps + 1) < ratio
         # k-th draw from each source: count of earlier steps that drew from the same source
         self.source_index = np.where(self.use_real, np.cumsum(self.use_real) - 1, np.cumsum(~self.use_real) - 1)
         self._orders: dict[tuple[str, int], list[np.ndarray]] = {}
 
-    def _pick(self, name: str, crop_set: CropSet, k: int):
+    def _pick(self, name: str, crop_set: CropSet, k: int, extra_width: float):
         epoch, offset = divmod(k, len(crop_set.buckets))
         key = (name, epoch)
         if key not in self._orders:
@@ -123,14 +126,26 @@ class BatchStream:
             self._orders[key] = crop_set.batch_order(self.seed + (7 if name == "real" else 0), epoch)
         if name == "real" and self.real_jitter > 0:
             rng = np.random.default_rng([self.seed, 99, k])     # draw k jitters the same way on resume
-            return crop_set.collate(self._orders[key][offset], rng, self.real_jitter)
-        return crop_set.collate(self._orders[key][offset])
+            return crop_set.collate(self._orders[key][offset], rng, self.real_jitter, extra_width)
+        return crop_set.collate(self._orders[key][offset], extra_width=extra_width)
+
+    def extra_width(self, step: int) -> float:
+        """How much wider than its widest crop batch `step` is padded (a share; mostly 0).
+
+        Batched inference pads each crop to the widest of its batch, and the backward LSTM reads
+        that padding before the text. Bucketed training batches hold crops of nearly one width,
+        so without this a net can learn to rely on the crop ending where the batch does: model
+        v5 read held-out SROIE lines 0.867 right alone, 0.753 padded by a quarter, 0.47 by 1x.
+        """
+        rng = np.random.default_rng([self.seed, 77, step])
+        return float(rng.uniform(0.0, 1.0)) if rng.random() < self.pad_jitter else 0.0
 
     def batch(self, step: int):
         step = min(step, len(self.use_real) - 1)
         k = int(self.source_index[step])
+        extra = self.extra_width(step)
         if self.use_real[step]:
-            return self._pick("real", self.real, k)
+            return self._pick("real", self.real, k, extra)
         if isinstance(self.synth, OnTheFlySet):
-            return self.synth.batch(k)
-        return self._pick("synth", self.synth, k)
+            return self.synth.batch(k, extra)
+        return self._pick("synth", self.synth, k, extra)
