@@ -71,6 +71,19 @@ def test_recognizer_reads_metadata_and_keeps_input_order(tiny_model):
     assert [r.steps for r in readings] == [normalise_crop(c).shape[1] // 4 for c in crops]
 
 
+def test_a_crop_is_batched_only_with_crops_of_nearly_its_width(tiny_model):
+    """With max_padding, a short word is read exactly as it is read alone (no padding from a
+    long line in its batch); without it, the two share a batch."""
+    _, path = tiny_model
+    rng = np.random.default_rng(0)
+    short, long_line = (rng.integers(0, 256, (32, w), dtype=np.uint8) for w in (40, 400))
+    alone = Recognizer(RecognizerConfig(model_path=path, calibrated=False)).read([short])[0]
+    limited = Recognizer(RecognizerConfig(model_path=path, calibrated=False, max_padding=0.25))
+    together = Recognizer(RecognizerConfig(model_path=path, calibrated=False, max_padding=None))
+    assert limited.read([long_line, short])[1].log_probs.tobytes() == alone.log_probs.tobytes()
+    assert together.read([long_line, short])[1].log_probs.tobytes() != alone.log_probs.tobytes()
+
+
 def test_missing_or_anonymous_model_is_a_model_error(tmp_path, tiny_model):
     with pytest.raises(ModelError, match="not found"):
         Recognizer(RecognizerConfig(model_path=tmp_path / "nope.onnx"))

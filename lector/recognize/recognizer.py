@@ -24,6 +24,7 @@ class RecognizerConfig:
     model_path: Path = DEFAULT_MODEL
     threads: int = 2
     batch_width_budget: int = 16384     # sum of padded widths per ONNX call: bounds memory
+    max_padding: float | None = 0.25    # a crop shares a batch only with crops at most this much wider (None: any)
     decoder: str = "greedy"             # or "beam": prefix beam search (slower; see bench)
     beam_width: int = 8
     calibrated: bool = True             # map confidences through the card's calibration (False: raw)
@@ -67,7 +68,12 @@ class Recognizer:
         return replace(reading, confidence=float(self.calibration(reading.confidence)))
 
     def read(self, crops: list[np.ndarray]) -> list[Reading]:
-        """Read grey uint8 crops of any size; results in input order."""
+        """Read grey uint8 crops of any size; results in input order.
+
+        Crops are read in batches of similar width: each is padded to the widest of its batch,
+        and the backward LSTM reads that padding before the text, so a short word batched with
+        long lines reads worse (`max_padding`).
+        """
         if not crops:
             return []
         normalised = [normalise_crop(c, self.input_height) for c in crops]
@@ -76,7 +82,10 @@ class Recognizer:
         start = 0
         while start < len(order):
             end = start + 1
-            while end < len(order) and normalised[order[end]].shape[1] * (end - start + 1) <= self.config.batch_width_budget:
+            narrowest = normalised[order[start]].shape[1]
+            widest = narrowest * (1 + self.config.max_padding) if self.config.max_padding is not None else np.inf
+            while end < len(order) and normalised[order[end]].shape[1] * (end - start + 1) <= self.config.batch_width_budget \
+                    and normalised[order[end]].shape[1] <= widest:
                 end += 1
             idx = order[start:end]
             batch, steps = batch_crops([normalised[i] for i in idx])
