@@ -4,6 +4,7 @@ and re-assembled."""
 from __future__ import annotations
 
 import time
+import warnings
 from pathlib import Path
 
 import cv2
@@ -302,6 +303,10 @@ def test_row_share_tells_rows_of_letters_from_scattered_blobs():
     blobs = np.column_stack([rng.integers(0, 600, 400), rng.integers(0, 600, 400), rng.integers(6, 14, (400, 2))])
     assert row_share(rows) > 0.9
     assert row_share(blobs) < 0.2
+    flat = np.array([[x, 5, 3, 0] for x in range(0, 200, 10)])     # zero-height specks: no letters, no warning
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert row_share(flat) == 0.0
 
 
 def _photo_text_height(name: str) -> float | None:

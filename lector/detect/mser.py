@@ -161,6 +161,8 @@ def row_share(glyphs: np.ndarray, max_glyphs: int = 1500) -> float:
         return 0.0
     median = float(np.median(glyphs[:, 3]))
     like = glyphs[(glyphs[:, 3] > 0.6 * median) & (glyphs[:, 3] < 1.6 * median)].astype(np.float64)
+    if len(like) == 0:           # e.g. a median height of 0: flat specks, no letters
+        return 0.0
     if len(like) > max_glyphs:   # a fixed subsample bounds the pairwise test's cost
         like = like[np.random.default_rng(0).choice(len(like), max_glyphs, replace=False)]
     x, y, w, h = like.T
