@@ -28,8 +28,9 @@ class TesseractEngine:
     Debian's tessdata is the LSTM). `threads` caps Tesseract's OpenMP threads (OMP_THREAD_LIMIT
     for its process; None: its default of up to four). One by default: its threads spin while
     they wait, so beside any other busy process on two cores a receipt took 1.8 s instead of
-    0.4 s, and batch work is better spread over pages. The binary and the languages are checked here, once, so a
-    batch fails on its first line with a message that says what to install, not on every page.
+    0.4 s, and batch work is better spread over pages. The binary and the languages are checked
+    here, once, so a batch fails on its first line with a message that says what to install,
+    not on every page.
     """
 
     name: str = "tesseract"

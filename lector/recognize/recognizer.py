@@ -84,8 +84,10 @@ class Recognizer:
             end = start + 1
             narrowest = normalised[order[start]].shape[1]
             widest = narrowest * (1 + self.config.max_padding) if self.config.max_padding is not None else np.inf
-            while end < len(order) and normalised[order[end]].shape[1] * (end - start + 1) <= self.config.batch_width_budget \
-                    and normalised[order[end]].shape[1] <= widest:
+            while end < len(order):
+                width = normalised[order[end]].shape[1]
+                if width * (end - start + 1) > self.config.batch_width_budget or width > widest:
+                    break
                 end += 1
             idx = order[start:end]
             batch, steps = batch_crops([normalised[i] for i in idx])
