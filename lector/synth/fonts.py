@@ -249,6 +249,11 @@ def _inspect(path: Path, charset_required: str = REQUIRED) -> _Inspection:
     return _Inspection(None, name, lacking, fixed, variable, specimen.tobytes())
 
 
+def _name_key(name: str) -> str:
+    """A face name as the weight and boost patterns match it: lower case, no spaces, '_' or '-'."""
+    return re.sub(r"[\s_-]", "", name.lower())
+
+
 def boost_faces(faces: list[FontFace], boosts: dict[str, float]) -> list[FontFace]:
     """The faces with the weight of those whose name matches a pattern (regex on the name, spaces,
     '_' and '-' removed, lower case; first match wins) multiplied by its factor.
@@ -258,7 +263,7 @@ def boost_faces(faces: list[FontFace], boosts: dict[str, float]) -> list[FontFac
     """
     boosted = []
     for face in faces:
-        key = re.sub(r"[\s_-]", "", face.name.lower())
+        key = _name_key(face.name)
         factor = next((f for pattern, f in boosts.items() if re.search(pattern, key)), 1.0)
         boosted.append(replace(face, weight=round(face.weight * factor, 3)) if factor != 1.0 else face)
     return boosted
@@ -266,7 +271,7 @@ def boost_faces(faces: list[FontFace], boosts: dict[str, float]) -> list[FontFac
 
 def face_weight(name: str) -> float:
     """Sampling weight of a face from its full name: family class times style factor."""
-    key = re.sub(r"[\s_-]", "", name.lower())
+    key = _name_key(name)
     base = next((w for pattern, w in FONT_WEIGHTS if re.search(pattern, key)), 1.0)
     style = key
     for pattern in (r"liberationsans|liberationserif|liberationmono",):   # family names that contain no style

@@ -40,7 +40,7 @@ def _init_worker(seed: int, mix, font_boost: dict[str, float]) -> None:
     from lector.synth.fonts import boost_faces, load_collection
     from lector.synth.render import CropGenerator
     faces, _ = load_collection()
-    faces = boost_faces(faces, font_boost) if font_boost else faces
+    faces = boost_faces(faces, font_boost)
     _GENERATOR = CropGenerator(Corpus.load(), faces, mix=mix, seed=seed)
 
 
@@ -71,14 +71,16 @@ def make_shards(out_dir: Path, n: int, seed: int = 0, workers: int = 2, shard_si
     `font_boost` (face-name regex -> weight factor, `fonts.boost_faces`) tilts the font draw."""
     from lector.synth.render import DistortionMix
     mix = mix or DistortionMix()
+    font_boost = font_boost or {}
     out_dir.mkdir(parents=True, exist_ok=True)
     shards = (n + shard_size - 1) // shard_size
     manifest = {"seed": seed, "samples": shards * shard_size, "shard_size": shard_size, "engine": "synth-v2",
-                "mix": asdict(mix), "font_boost": font_boost or {}, "git": git_revision(), "created": time.strftime("%Y-%m-%dT%H:%M:%S")}
+                "mix": asdict(mix), "font_boost": font_boost, "git": git_revision(),
+                "created": time.strftime("%Y-%m-%dT%H:%M:%S")}
     (out_dir / "manifest.json").write_text(json.dumps(manifest, indent=2))
     todo = [(str(out_dir), k, shard_size) for k in range(shards) if not (out_dir / f"shard-{k:05d}.npz").exists()]
     with tqdm(total=shards * shard_size, initial=(shards - len(todo)) * shard_size, unit="crop",
-              desc="synth") as bar, mp.get_context("fork").Pool(workers, _init_worker, (seed, mix, font_boost or {})) as pool:
+              desc="synth") as bar, mp.get_context("fork").Pool(workers, _init_worker, (seed, mix, font_boost)) as pool:
         for done in pool.imap_unordered(_write_shard, todo):
             bar.update(done)
     return out_dir
