@@ -218,13 +218,33 @@ def _font_boosts(specs: list[str] | None) -> dict[str, float]:
     return boosts
 
 
+def _mix(specs: list[str] | None):
+    """`--mix camera=0.6` -> the default DistortionMix with those probabilities (or strengths) changed."""
+    from dataclasses import fields, replace
+    from lector.synth.render import DistortionMix
+    known = {f.name: f for f in fields(DistortionMix)}
+    changes = {}
+    for spec in specs or []:
+        name, _, value = spec.partition("=")
+        if name not in known:
+            raise LectorError(f"--mix: no distortion named {name!r} (known: {', '.join(sorted(known))})")
+        try:
+            parsed = tuple(float(v) for v in value.split(",")) if "," in value else float(value)
+        except ValueError:
+            raise LectorError(f"--mix wants NAME=NUMBER or NAME=LOW,HIGH, got {spec!r}") from None
+        if isinstance(parsed, tuple) != isinstance(getattr(DistortionMix(), name), tuple):
+            raise LectorError(f"--mix {name} wants {'a range LOW,HIGH' if ',' not in value else 'one number'}")
+        changes[name] = parsed
+    return replace(DistortionMix(), **changes)
+
+
 def cmd_synth(args) -> int:
     if args.out is None and args.action in ("make", "grid", "page"):
         raise LectorError(f"lector synth {args.action} needs --out")
     if args.action == "make":
         from lector.synth.shards import make_shards
         make_shards(Path(args.out), args.n or 100000, seed=args.seed, workers=args.workers, shard_size=args.shard_size,
-                    font_boost=_font_boosts(args.font_boost))
+                    font_boost=_font_boosts(args.font_boost), mix=_mix(args.mix))
     elif args.action == "page":
         import cv2
         from lector.synth.page import photo_like, render_receipt
@@ -472,6 +492,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--font-boost", action="append", metavar="REGEX=FACTOR",
                    help="make: multiply the draw weight of faces whose name (lower case, no spaces) matches "
                         "REGEX, e.g. 'quicksand|urwgothic=8' (repeatable)")
+    p.add_argument("--mix", action="append", metavar="NAME=VALUE",
+                   help="make: change one distortion of the default mix, e.g. 'camera=0.6' or "
+                        "'camera_height=10,20' (repeatable; recorded in the manifest)")
     p.set_defaults(func=cmd_synth)
     p = sub.add_parser("crops", help="cut labelled line crops from a dataset (train/val split by document)")
     p.add_argument("dataset")

@@ -9,7 +9,7 @@ Stages, each seeded from one `numpy.random.Generator` and switched by a `Distort
 probability: ink (bold, dot matrix, thermal stipple, low ink, bleed) -> cut (margins, neighbour
 fragments, rules) -> paper (shade, texture, crease) -> geometry (rotation, perspective, curl,
 elastic, scale and aspect) -> optics (Gaussian, motion and defocus blur, resolution, noise,
-inversion, JPEG). All are NumPy/OpenCV on word-sized arrays, about 1 ms a crop in all. augraphy 8.2
+inversion, camera, JPEG). All are NumPy/OpenCV on word-sized arrays, about 1 ms a crop in all. augraphy 8.2
 was measured on a 48x240 crop: NoiseTexturize 8 ms, Folding 32 ms, Letterpress 420 ms,
 BadPhotoCopy 610 ms (InkBleed and LowInkRandomLines 0.2 ms), and it draws from the global random
 state, so sample i would no longer be a function of (seed, i).
@@ -80,6 +80,10 @@ class DistortionMix:
     low_ink_strength: Range = (0.3, 0.75)  # how much ink the worst patches lose
     ink_bleed: float = 0.06
     ink_bleed_px: Range = (0.5, 1.3)      # spread of the ink into the paper (Gaussian sigma)
+    # v3 (issue 16): small print in a phone photo, off by default so older shards stay reproducible
+    camera: float = 0.0
+    camera_height: Range = (12.0, 24.0)   # the crop's height in the photo, in pixels
+    camera_blur: Range = (0.4, 1.1)       # optics blur at that resolution (Gaussian sigma, px)
 
     @classmethod
     def v1(cls) -> "DistortionMix":
@@ -304,6 +308,22 @@ def defocus_blur(image: np.ndarray, radius: float) -> np.ndarray:
     return cv2.filter2D(image, -1, kernel / kernel.sum(), borderType=cv2.BORDER_REPLICATE)
 
 
+def camera(image: np.ndarray, height: float, sigma: float, rng: np.random.Generator) -> np.ndarray:
+    """Small print photographed by a phone: the crop imaged `height` pixels tall, blurred by the
+    optics at that resolution, noised and JPEG-compressed there, then resampled back up as the
+    rectifier and the recognizer do. Blur and compression act on a few pixels per stroke, which
+    is what makes photo crops harder than the same blur applied at the rendering size."""
+    h, w = image.shape
+    scale = min(1.0, height / h)
+    small = cv2.resize(image, (max(4, round(w * scale)), max(4, round(h * scale))), interpolation=cv2.INTER_AREA)
+    small = cv2.GaussianBlur(small, (0, 0), sigma)
+    small = small + rng.normal(0, rng.uniform(1, 6), small.shape)
+    ok, buf = cv2.imencode(".jpg", np.clip(small, 0, 255).astype(np.uint8),
+                           [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(40, 90))])
+    small = cv2.imdecode(buf, cv2.IMREAD_GRAYSCALE).astype(np.float32)
+    return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR if rng.random() < 0.5 else cv2.INTER_CUBIC)
+
+
 def render_crop(text: str, face: FontFace, mix: DistortionMix, rng: np.random.Generator) -> np.ndarray:
     """A grey uint8 crop of `text` (empty text gives a negative crop)."""
     if not text:
@@ -402,6 +422,8 @@ def _photometric(image: np.ndarray, mix: DistortionMix, rng: np.random.Generator
             image = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
     if rng.random() < mix.noise:
         image = image + rng.normal(0, rng.uniform(2, 14), image.shape)
+    if _chance(rng, mix.camera):
+        image = camera(image, _uniform(rng, mix.camera_height), _uniform(rng, mix.camera_blur), rng)
     if rng.random() < mix.invert:
         image = 255 - image
     out = np.clip(image, 0, 255).astype(np.uint8)
