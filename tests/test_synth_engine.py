@@ -16,13 +16,13 @@ from fontTools.ttLib import TTFont
 from fontTools.ttLib.tables._g_l_y_f import Glyph
 from PIL import Image
 
-from lector.cli import _font_boosts, main
+from lector.cli import _font_boosts, _mix, main
 from lector.core.errors import InputError, LectorError
 from lector.recognize.charset import DEFAULT_CHARSET
 from lector.synth import render
 from lector.synth.corpus import Corpus
 from lector.synth.fonts import FontWarning, boost_faces, load_collection, validate_font
-from lector.synth.render import (NEGATIVE_KINDS, V2_DISTORTIONS, CropGenerator, DistortionMix, defocus_blur,
+from lector.synth.render import (NEGATIVE_KINDS, V2_DISTORTIONS, CropGenerator, DistortionMix, camera, defocus_blur,
                                  ink_bleed, low_ink, motion_blur, render_crop, render_negative, scale_aspect)
 from lector.synth.shards import load_shards, make_shards
 from lector.synth.stream import OnTheFlyCrops, input_crop
@@ -200,6 +200,48 @@ def test_each_image_distortion_changes_the_crop_and_keeps_it_sane(name, clean_cr
     if out.shape == clean_crop.shape:
         assert np.abs(out - clean_crop).mean() > 0.3
     assert abs(float(np.median(out)) - float(np.median(clean_crop))) < 30      # still paper with some ink
+
+
+def _sharpness(image: np.ndarray) -> float:
+    return float(np.abs(np.diff(image.astype(np.float32), axis=1)).mean())
+
+
+def test_camera_keeps_the_size_and_takes_the_detail(clean_crop):
+    """Imaged 14 px tall, the crop comes back at its size with far softer edges; imaged taller than
+    it is, it is not resampled down, so only blur, noise and JPEG soften it."""
+    h, w = clean_crop.shape
+    small = camera(clean_crop, 14.0, 0.8, np.random.default_rng(4))
+    large = camera(clean_crop, 4.0 * h, 0.4, np.random.default_rng(4))
+    assert small.shape == large.shape == (h, w)
+    assert _sharpness(small) < 0.6 * _sharpness(clean_crop)
+    assert _sharpness(small) < _sharpness(large)
+    assert abs(float(np.median(small)) - float(np.median(clean_crop))) < 30      # still paper with some ink
+
+
+def test_camera_is_off_by_default_and_changes_crops_when_on(corpus, faces):
+    """Off by default, so shards made before it existed stay reproducible sample for sample."""
+    assert DistortionMix().camera == 0.0
+    plain = CropGenerator(corpus, faces, DistortionMix(), seed=12)
+    photo = CropGenerator(corpus, faces, replace(DistortionMix(), camera=1.0), seed=12)
+    pairs = [(plain.sample(i), photo.sample(i)) for i in range(12)]
+    assert all(a[1] == b[1] for a, b in pairs)                       # same words
+    texts = [(a[0], b[0]) for a, b in pairs if a[1]]
+    assert sum(_sharpness(b) < _sharpness(a) for a, b in texts) >= 0.8 * len(texts)
+
+
+def test_cli_mix_changes_the_default_mix_and_names_bad_specs(tmp_path):
+    assert _mix(["camera=0.6", "camera_height=10,20"]) == replace(DistortionMix(), camera=0.6,
+                                                                    camera_height=(10.0, 20.0))
+    assert _mix(None) == DistortionMix()
+    for bad, named in (("cmera=0.5", "no distortion named 'cmera'"), ("camera=lots", "NAME=NUMBER"),
+                       ("camera=0.1,0.2", "one number"), ("camera_height=12", "range")):
+        with pytest.raises(LectorError, match=named):
+            _mix([bad])
+    assert main(["synth", "make", "--out", str(tmp_path / "s"), "--n", "6", "--shard-size", "6", "--workers", "1",
+                 "--mix", "camera=0.5"]) == 0
+    assert json.loads((tmp_path / "s" / "manifest.json").read_text())["mix"]["camera"] == 0.5
+    assert main(["synth", "make", "--out", str(tmp_path / "t"), "--n", "6", "--mix", "nothing=1"]) != 0
+    assert not (tmp_path / "t" / "manifest.json").exists()
 
 
 def test_ink_distortions_take_and_spread_ink(sans):
