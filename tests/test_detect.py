@@ -16,7 +16,7 @@ from lector.core.geometry import Box, boxes_to_array, pairwise_iou, union_all
 from lector.detect.crops import chop_box, cut, needs_straightening, padded_box, straighten
 from lector.detect.debug import LINE_COLOUR, REGION_COLOUR, SEGMENT_COLOUR, WORD_COLOUR, debug_picture
 from lector.detect.mser import (DetectorConfig, connected_labels, detect_lines, detect_page, estimate_skew,
-                                estimate_text_height, row_share,
+                                estimate_text_height, row_share, split_stacked_rows,
                                 flatten_illumination)
 from lector.postprocess.assemble import assemble_readings
 from lector.recognize.ctc import CharSpan, Reading
@@ -171,6 +171,34 @@ def test_skew_of_rows_of_boxes():
     boxes = np.stack([x - 5, y - 6, x + 5, y + 6], axis=1)
     assert estimate_skew(boxes, 12.0) == pytest.approx(4.0, abs=0.3)
     assert estimate_skew(boxes[:10], 12.0) == 0.0                           # too few to tell
+
+
+def _letters(x0: float, y: float, count: int, height: float = 10.0, slope: float = 0.0) -> list[list[float]]:
+    """`count` letter boxes in a row starting at x0, centred on y (plus slope * x)."""
+    return [[x, y + slope * x - height / 2, x + 0.6 * height, y + slope * x + height / 2]
+            for x in (x0 + 0.8 * height * i for i in range(count))]
+
+
+@pytest.mark.parametrize("slope", [0.0, 0.08])
+def test_two_stacked_rows_in_one_segment_are_cut_apart(slope):
+    """Tight leading chained two rows (12 px apart, letters 10 px tall) into one segment."""
+    top, bottom = _letters(0, 50, 12, slope=slope), _letters(4, 62, 10, slope=slope)
+    level = np.array(top + bottom, float)
+    labels = split_stacked_rows(np.zeros(len(level), np.int64), level)
+    assert labels[: len(top)].tolist() == [labels[0]] * len(top)
+    assert labels[len(top):].tolist() == [labels[-1]] * len(bottom)
+    assert labels[0] != labels[-1]
+
+
+def test_one_row_with_punctuation_and_counters_stays_one_segment():
+    """A row's commas sit low and the counters of 8 and 0 sit high or low inside their digits:
+    small members, so they never make a second band; nor do x-height letters beside capitals."""
+    letters = _letters(0, 50, 14) + _letters(200, 51.5, 6, height=7.0)      # capitals and x-height letters
+    commas = [[60, 54, 62, 58], [120, 54, 122, 59]]
+    counters = [[140, 45, 144, 49], [140, 51, 144, 55], [150, 45, 154, 49], [150, 51, 154, 55]]
+    level = np.array(letters + commas + counters, float)
+    labels = split_stacked_rows(np.zeros(len(level), np.int64), level)
+    assert set(labels.tolist()) == {0}
 
 
 # --- bad input ------------------------------------------------------------------------------------

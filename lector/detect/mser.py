@@ -69,6 +69,7 @@ class DetectorConfig:
     max_height_ratio: float = 1.6        # letters of one row differ less in height (x-height vs ascender)
     min_row_overlap: float = 0.5         # of the smaller height, for two regions to share a row
     max_skew_deg: float = 12.0
+    split_stacked_rows: bool = True      # a segment holding two rows (tight leading in a photo) is cut in two
     min_segment_px: float = 5.0          # segments lower than this in page pixels hold no legible text (specks)
     # pre-processing
     illumination: Literal["auto", "on", "off"] = "auto"   # flatten uneven light (photos, shadows) first
@@ -480,6 +481,55 @@ def merge_overlapping(labels: np.ndarray, level: np.ndarray) -> np.ndarray:
     return connected_labels(count, a[merge], b[merge])[labels]
 
 
+def split_stacked_rows(labels: np.ndarray, level: np.ndarray, min_members: int = 6,
+                       min_separation: float = 0.8) -> np.ndarray:
+    """Split a segment whose members sit in two bands about its row line into two segments.
+
+    Small print with tight leading, photographed crumpled or in perspective, chains two rows
+    into one segment through a few letters that touch or overlap across them (a descender on
+    an ascender); the crop then holds both rows and reads as neither. Such a segment's member
+    centres, measured from its fitted row line, fall into two groups a row pitch apart with an
+    empty band between. The split takes the widest empty band in the sorted offsets, with at
+    least three full-height members on each side; one row's commas, dots and x-height letters
+    vary by far less than `min_separation` text heights, so scans keep their segments.
+    Repeated, three stacked rows come apart too.
+    """
+    for _ in range(2):
+        count = int(labels.max()) + 1
+        fits = fit_rows(level, labels, count)
+        cx, cy = (level[:, 0] + level[:, 2]) / 2, (level[:, 1] + level[:, 3]) / 2
+        h = level[:, 3] - level[:, 1]
+        offset = cy - fits.y_at(labels, cx)
+        n = np.bincount(labels, minlength=count)
+        spread = np.bincount(labels, offset * offset, count) / np.maximum(n, 1)
+        candidates = np.nonzero((n >= min_members) & (spread > (0.3 * fits.text_height) ** 2))[0]
+        if len(candidates) == 0:
+            return labels
+        labels = labels.copy()
+        order = np.argsort(labels, kind="stable")
+        starts = np.r_[0, np.cumsum(n)[:-1]]
+        split = 0
+        for k in candidates.tolist():
+            members = order[starts[k]: starts[k] + n[k]]
+            typical = float(fits.text_height[k])
+            full = members[h[members] >= 0.6 * typical]        # letters, not dots, commas and counters
+            if len(full) < 6:
+                continue
+            ranked = full[np.argsort(offset[full], kind="stable")]
+            gaps = np.diff(offset[ranked])[2: len(ranked) - 3]   # three or more letters each side
+            i = int(np.argmax(gaps)) + 2
+            upper, lower = offset[ranked[: i + 1]], offset[ranked[i + 1:]]
+            if gaps[i - 2] < 0.3 * typical or np.median(lower) - np.median(upper) < min_separation * typical:
+                continue
+            cut = (offset[ranked[i]] + offset[ranked[i + 1]]) / 2
+            labels[members[offset[members] > cut]] = count + split
+            split += 1
+        if split == 0:
+            break
+        labels = np.unique(labels, return_inverse=True)[1]
+    return labels
+
+
 @dataclass(frozen=True, eq=False)
 class SegmentArrays:
     """Segments as arrays (working pixels): page-frame boxes, level-frame boxes and row lines,
@@ -505,6 +555,8 @@ def group_segments(boxes: np.ndarray, level: np.ndarray, text_height: float, con
     a, b, strong = link_regions(level, config)
     gaps = np.maximum(level[a, 0], level[b, 0]) - np.minimum(level[a, 2], level[b, 2])
     labels = merge_overlapping(segment_labels(level[:, 3] - level[:, 1], a, b, strong, gaps), level)
+    if config.split_stacked_rows:
+        labels = split_stacked_rows(labels, level)
     # members sorted by segment, then left to right in the level frame
     order = np.lexsort((level[:, 0], labels))
     lab, bx, lv = labels[order], boxes[order], level[order]
