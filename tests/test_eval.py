@@ -301,3 +301,14 @@ def test_bucket_tuning_prefers_the_fewest_repairs_among_near_ties():
             {"keep_above": 0.75, "drop_below": 0.3, "mean_f1": 0.7900}]
     assert best_pair(rows) == rows[1]
     assert best_pair(rows, tolerance=0.0) == rows[0]
+
+
+def test_bucket_tuning_never_lets_one_dataset_pay_for_a_cheaper_tie():
+    from lector.eval.tune import best_pair
+
+    def row(keep, sroie, funsd):
+        return {"keep_above": keep, "drop_below": 0.25, "sroie_dev": {"f1": sroie}, "funsd_dev": {"f1": funsd},
+                "mean_f1": round((sroie + funsd) / 2, 4)}
+    best, forms_pay, even = row(0.9, 0.9154, 0.7750), row(0.8, 0.9158, 0.7687), row(0.85, 0.9150, 0.7735)
+    assert best_pair([best, forms_pay]) == best              # mean within 0.005, but funsd 0.0063 lower
+    assert best_pair([best, forms_pay, even]) == even        # within 0.005 on each: the cheaper one
