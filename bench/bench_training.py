@@ -69,6 +69,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=15)
     parser.add_argument("--batch-size", type=int, default=48)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--out", default="training.json", help="file name under bench/results/")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     needed = args.batch_size * (args.steps + 3) * 4
@@ -96,7 +97,7 @@ def main() -> None:
                                "ratio_to_two_layer_fp32": round(m / base, 2)} for name, m in medians.items()},
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "training.json").write_text(json.dumps(report, indent=2) + "\n")
+    (RESULTS / args.out).write_text(json.dumps(report, indent=2) + "\n")
     for name, m in medians.items():
         print(f"{name:58s} {m:6.0f} crops/s  x{m / base:.2f}")
 
