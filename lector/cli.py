@@ -220,22 +220,23 @@ def _font_boosts(specs: list[str] | None) -> dict[str, float]:
 
 def _mix(specs: list[str] | None):
     """`--mix camera=0.6` -> the default DistortionMix with those probabilities (or strengths) changed."""
-    from dataclasses import fields, replace
+    from dataclasses import replace
     from lector.synth.render import DistortionMix
-    known = {f.name: f for f in fields(DistortionMix)}
+    default = DistortionMix()
     changes = {}
     for spec in specs or []:
         name, _, value = spec.partition("=")
-        if name not in known:
-            raise LectorError(f"--mix: no distortion named {name!r} (known: {', '.join(sorted(known))})")
+        if not hasattr(default, name):
+            known = ", ".join(sorted(vars(default)))
+            raise LectorError(f"--mix: no distortion named {name!r} (known: {known})")
         try:
             parsed = tuple(float(v) for v in value.split(",")) if "," in value else float(value)
         except ValueError:
             raise LectorError(f"--mix wants NAME=NUMBER or NAME=LOW,HIGH, got {spec!r}") from None
-        if isinstance(parsed, tuple) != isinstance(getattr(DistortionMix(), name), tuple):
+        if isinstance(parsed, tuple) != isinstance(getattr(default, name), tuple):
             raise LectorError(f"--mix {name} wants {'a range LOW,HIGH' if ',' not in value else 'one number'}")
         changes[name] = parsed
-    return replace(DistortionMix(), **changes)
+    return replace(default, **changes)
 
 
 def cmd_synth(args) -> int:

@@ -47,12 +47,9 @@ EMPTY_BOXES = np.zeros((0, 4), np.float64)
 class DetectorConfig:
     # resolution
     max_side: int = 4096                 # the working image's long side at most (px)
-    # pages with taller text are shrunk to this before MSER (px). 14, not 12: on a page of mixed sizes
-    # (a photo's far side in perspective, small print under a big header) small print kept 5 px
-    # and its rows ran together. Model v7, F1 photos / sroie half / funsd half: 12 px 0.808 /
-    # 0.9145 / 0.7745 (v6 thresholds); 14 px 0.811 / 0.9145 / 0.7750 and 16 px 0.813 / 0.9154 /
-    # 0.7750 (v7's). 16 px hugs the letters tighter: padded sroie coverage 0.968, under #5's 0.97;
-    # 14 px 0.9703
+    # pages with taller text are shrunk to this before MSER (px). 14, not 12: on a page of mixed
+    # sizes small print kept 5 px and its rows ran together; 16 read a little better but hugged
+    # the letters tighter (padded coverage under 0.97). Figures in the README.
     target_text_height: float = 14.0
     # MSER, at the working scale (delta is in grey levels)
     delta: int = 5
@@ -519,13 +516,13 @@ def split_stacked_rows(labels: np.ndarray, level: np.ndarray, min_members: int =
             members = order[starts[k]: starts[k] + n[k]]
             typical = float(fits.text_height[k])
             full = members[h[members] >= 0.6 * typical]        # letters, not dots, commas and counters
-            if len(full) < 6:
+            if len(full) < min_members:
                 continue
             ranked = full[np.argsort(offset[full], kind="stable")]
             gaps = np.diff(offset[ranked])[2: len(ranked) - 3]   # three or more letters each side
             i = int(np.argmax(gaps)) + 2
-            upper, lower = offset[ranked[: i + 1]], offset[ranked[i + 1:]]
-            if gaps[i - 2] < 0.3 * typical or np.median(lower) - np.median(upper) < min_separation * typical:
+            apart = np.median(offset[ranked[i + 1:]]) - np.median(offset[ranked[: i + 1]])
+            if gaps[i - 2] < 0.3 * typical or apart < min_separation * typical:
                 continue
             cut = (offset[ranked[i]] + offset[ranked[i + 1]]) / 2
             labels[members[offset[members] > cut]] = count + split
