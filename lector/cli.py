@@ -266,7 +266,7 @@ def cmd_synth(args) -> int:
 
 def cmd_crops(args) -> int:
     from lector.train.real_crops import build_real_crops
-    print(json.dumps(build_real_crops(Path(args.dataset), Path(args.out)), indent=2))
+    print(json.dumps(build_real_crops(Path(args.dataset), Path(args.out), level=args.level), indent=2))
     return 0
 
 
@@ -500,6 +500,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("crops", help="cut labelled line crops from a dataset (train/val split by document)")
     p.add_argument("dataset")
     p.add_argument("out")
+    p.add_argument("--level", choices=["lines", "words"], default="lines",
+                   help="cut the truth lines (default) or the truth words (single-word accuracy)")
     p.set_defaults(func=cmd_crops)
     p = sub.add_parser("detect", help="run the word detector on one image")
     p.add_argument("image")

@@ -82,3 +82,30 @@ def test_cli_writes_table_plot_and_json(tmp_path, crops, capsys):
 def test_a_directory_without_crops_is_an_input_error(tmp_path, recognizer):
     with pytest.raises(InputError):
         evaluate_words(tmp_path, recognizer, progress=False)
+
+
+def test_crops_cli_cuts_truth_words_for_single_word_accuracy(tmp_path):
+    """`lector crops --level words` cuts one crop per truth word box, by document like lines."""
+    import shutil
+    from lector.eval.dataset import load_dataset, split_of
+    from lector.synth.shards import load_shards
+    from conftest import EVALDATA
+    source = EVALDATA / "funsd_dev"
+    docs = load_dataset(source)
+    picked = [next(d for d in docs if split_of(d.id) == part) for part in ("train", "val")]
+    dataset = tmp_path / "two_forms"
+    for doc in picked:
+        (dataset / "gt").mkdir(parents=True, exist_ok=True)
+        (dataset / "images").mkdir(exist_ok=True)
+        shutil.copy(source / "gt" / f"{doc.id}.json", dataset / "gt")
+        shutil.copy(doc.image_path, dataset / "images")
+    assert main(["crops", str(dataset), str(tmp_path / "words"), "--level", "words"]) == 0
+    assert main(["crops", str(dataset), str(tmp_path / "lines")]) == 0
+    manifest = json.loads((tmp_path / "words" / "manifest.json").read_text())
+    assert manifest["level"] == "words"
+    for part, doc in zip(("train", "val"), picked):
+        words, word_labels = load_shards(tmp_path / "words" / part)
+        lines, line_labels = load_shards(tmp_path / "lines" / part)
+        truth = [" ".join(w.text.split()) for w in doc.words if w.box is not None and w.text.strip()]
+        assert len(words) > len(lines) and set(word_labels) <= set(truth)
+        assert np.mean([c.shape[1] for c in words]) < np.mean([c.shape[1] for c in lines])

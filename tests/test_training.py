@@ -69,13 +69,13 @@ def test_finetuning_on_a_few_real_crops_moves_accuracy_on_them_up(tmp_path, tiny
     from lector.train.data import CropSet
     from lector.train.finetune import finetune
     from lector.train.publish import load_checkpoint_model, publish_checkpoint
-    from lector.train.real_crops import line_crops, write_crop_shard
+    from lector.train.real_crops import truth_crops, write_crop_shard
     from lector.train.train import evaluate_set
     sroie = Path(__file__).resolve().parents[2] / "shared" / "evaldata" / "sroie_dev"
     if not sroie.is_dir():
         pytest.skip("../shared/evaldata/sroie_dev is absent")
     # short lines (prices, single words): a tiny net can learn a few dozen of them in seconds
-    pairs = [p for doc in load_dataset(sroie, limit=4) for p in line_crops(doc) if len(p[1]) <= 8][:32]
+    pairs = [p for doc in load_dataset(sroie, limit=4) for p in truth_crops(doc) if len(p[1]) <= 8][:32]
     real = tmp_path / "real"
     write_crop_shard(real / "shard-00000.npz", [c for c, _ in pairs], [t for _, t in pairs])
     start = train(_config(tmp_path / "synth-run", tiny_data, steps=40))

@@ -19,7 +19,7 @@ from lector.eval.words import reliability
 from lector.recognize.calibration import fit_calibration
 from lector.recognize.recognizer import Recognizer, RecognizerConfig
 from lector.train.export import update_card
-from lector.train.real_crops import line_crops
+from lector.train.real_crops import truth_crops
 
 
 def calibration_part(doc_id: str) -> str:
@@ -36,7 +36,7 @@ def _reliability(confidence: np.ndarray, correct: np.ndarray) -> dict:
 
 
 def _read(recognizer: Recognizer, docs) -> tuple[np.ndarray, np.ndarray]:
-    pairs = [p for doc in docs for p in line_crops(doc)]
+    pairs = [p for doc in docs for p in truth_crops(doc)]
     readings = recognizer.read([crop for crop, _ in pairs])
     confidence = np.array([r.confidence for r in readings])
     correct = np.array([" ".join(r.text.split()).casefold() == text.casefold()

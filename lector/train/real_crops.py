@@ -1,7 +1,9 @@
 """Labelled crops cut from a real dataset in the evaldata format, split by document.
 
-Line boxes with text become crops padded the way the detector pads its lines, normalised to
-the recognizer's input and written in the synthetic shard format, so training reads both alike.
+Line boxes with text (or, with `level="words"`, word boxes: single-word accuracy as the
+reference system measured it) become crops padded the way the detector pads its segments,
+normalised to the recognizer's input and written in the synthetic shard format, so training
+and `lector eval-words` read both alike.
 The split is by document, never by line: a document's crops are all train or all validation.
 """
 from __future__ import annotations
@@ -23,18 +25,21 @@ def split_documents(docs: list[EvalDoc]) -> tuple[list[EvalDoc], list[EvalDoc]]:
     return [d for d in docs if split_of(d.id) == "train"], [d for d in docs if split_of(d.id) == "val"]
 
 
-def line_crops(doc: EvalDoc, charset: str = DEFAULT_CHARSET) -> list[tuple[np.ndarray, str]]:
+def truth_crops(doc: EvalDoc, level: str = "lines", charset: str = DEFAULT_CHARSET) -> list[tuple[np.ndarray, str]]:
+    """(crop, label) for each truth line (`level="lines"`) or word (`"words"`) with a box and text."""
+    if level not in ("lines", "words"):
+        raise ValueError(f"level is 'lines' or 'words', not {level!r}")
     grey = cv2.imread(str(doc.image_path), cv2.IMREAD_GRAYSCALE)
     if grey is None:
         return []
     out = []
-    for line in doc.lines:
-        text = normalise_text(" ".join(line.text.split()), charset)
-        if line.box is None or not text:
+    for item in doc.lines if level == "lines" else doc.words:
+        text = normalise_text(" ".join(item.text.split()), charset)
+        if item.box is None or not text:
             continue
-        if line.box.height < 6 or line.box.width < 4:
+        if item.box.height < 6 or item.box.width < 4:
             continue
-        crop = dark_on_light(cut(grey, padded_box(line.box, grey.shape[1], grey.shape[0])))
+        crop = dark_on_light(cut(grey, padded_box(item.box, grey.shape[1], grey.shape[0])))
         if crop.size:
             out.append((crop, text))
     return out
@@ -44,15 +49,16 @@ def write_crop_shard(path: Path, crops: list[np.ndarray], labels: list[str]) -> 
     write_shard(path, [(normalise_crop(c) * 255).astype(np.uint8) for c in crops], labels)
 
 
-def build_real_crops(dataset_dir: Path, out_dir: Path) -> dict:
+def build_real_crops(dataset_dir: Path, out_dir: Path, level: str = "lines") -> dict:
     """Write OUT/train/shard-00000.npz and OUT/val/shard-00000.npz; returns counts."""
     docs = load_dataset(dataset_dir)
     counts = {}
     for part, part_docs in zip(("train", "val"), split_documents(docs)):
-        pairs = [p for d in part_docs for p in line_crops(d)]
+        pairs = [p for d in part_docs for p in truth_crops(d, level)]
         write_crop_shard(out_dir / part / "shard-00000.npz", [c for c, _ in pairs], [t for _, t in pairs])
         counts[part] = {"documents": len(part_docs), "crops": len(pairs)}
-    (out_dir / "manifest.json").write_text(json.dumps({"source": str(dataset_dir), **counts}, indent=2))
+    (out_dir / "manifest.json").write_text(json.dumps({"source": str(dataset_dir), "level": level, **counts},
+                                                      indent=2))
     return counts
 
 
