@@ -497,7 +497,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="make: change one distortion of the default mix, e.g. 'camera=0.6' or "
                         "'camera_height=10,20' (repeatable; recorded in the manifest)")
     p.set_defaults(func=cmd_synth)
-    p = sub.add_parser("crops", help="cut labelled line crops from a dataset (train/val split by document)")
+    p = sub.add_parser("crops", help="cut labelled line (or word) crops from a dataset (train/val split by document)")
     p.add_argument("dataset")
     p.add_argument("out")
     p.add_argument("--level", choices=["lines", "words"], default="lines",

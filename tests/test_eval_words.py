@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import cv2
@@ -11,10 +12,13 @@ from PIL import Image, ImageDraw, ImageFont
 
 from lector.cli import main
 from lector.core.errors import InputError
+from lector.eval.dataset import load_dataset, split_of
 from lector.eval.words import evaluate_words
 from lector.recognize.preprocess import normalise_crop
 from lector.recognize.recognizer import Recognizer, RecognizerConfig
-from lector.synth.shards import write_shard
+from lector.synth.shards import load_shards, write_shard
+
+from conftest import EVALDATA
 
 SANS = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 WORDS = ["TOTAL", "12.50", "Receipt", "CASH", "Change", "RM", "45.90", "Invoice", "Date", "QTY", "Price", "Thank",
@@ -86,10 +90,6 @@ def test_a_directory_without_crops_is_an_input_error(tmp_path, recognizer):
 
 def test_crops_cli_cuts_truth_words_for_single_word_accuracy(tmp_path):
     """`lector crops --level words` cuts one crop per truth word box, by document like lines."""
-    import shutil
-    from lector.eval.dataset import load_dataset, split_of
-    from lector.synth.shards import load_shards
-    from conftest import EVALDATA
     source = EVALDATA / "funsd_dev"
     docs = load_dataset(source)
     picked = [next(d for d in docs if split_of(d.id) == part) for part in ("train", "val")]

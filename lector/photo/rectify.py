@@ -34,10 +34,7 @@ class RectifyConfig:
     find_page: bool = True
     deskew: bool = True
     light: str = "auto"                 # "on", "off", or "auto": for a sheet found in a photo, or uneven light
-    # a sheet found less surely is not used. 0.6, not 0.7: the three inv3d sheets found at 0.63-0.68
-    # (hard and light crumples) read 0.058 -> 0.417, 0.882 -> 0.887, 0.767 -> 0.750 flattened
-    # (model v7; photos 0.8108 -> 0.8144); scans' fine-tune halves unchanged
-    min_page_confidence: float = 0.6
+    min_page_confidence: float = 0.6    # a sheet found less surely is not used (0.7 left crumpled sheets unread; README)
     min_warp: float = 0.01              # ...nor one whose corners are all within this share of the diagonal
                                         #    of its upright bounding box (flattening would only crop)
     page_margin: float = 0.012          # the flattened page keeps this share of its diagonal around the sheet
