@@ -500,8 +500,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("crops", help="cut labelled line (or word) crops from a dataset (train/val split by document)")
     p.add_argument("dataset")
     p.add_argument("out")
-    p.add_argument("--level", choices=["lines", "words"], default="lines",
-                   help="cut the truth lines (default) or the truth words (single-word accuracy)")
+    p.add_argument("--level", choices=["lines", "words", "split-words"], default="lines",
+                   help="cut the truth lines (default), the truth words (single-word accuracy), or "
+                        "the words of each truth line, cut at its widest ink gaps where they are clear "
+                        "(for datasets that label lines only, such as SROIE)")
     p.set_defaults(func=cmd_crops)
     p = sub.add_parser("detect", help="run the word detector on one image")
     p.add_argument("image")

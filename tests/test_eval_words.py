@@ -17,6 +17,7 @@ from lector.eval.words import evaluate_words
 from lector.recognize.preprocess import normalise_crop
 from lector.recognize.recognizer import Recognizer, RecognizerConfig
 from lector.synth.shards import load_shards, write_shard
+from lector.train.real_crops import ink_spans
 
 from conftest import EVALDATA
 
@@ -109,3 +110,56 @@ def test_crops_cli_cuts_truth_words_for_single_word_accuracy(tmp_path):
         truth = [" ".join(w.text.split()) for w in doc.words if w.box is not None and w.text.strip()]
         assert len(words) > len(lines) and set(word_labels) <= set(truth)
         assert np.mean([c.shape[1] for c in words]) < np.mean([c.shape[1] for c in lines])
+
+
+def _line_image(words: list[str], gap: int) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """A printed line of `words` `gap` px apart, and each word's ink columns [lo, hi)."""
+    font = ImageFont.truetype(SANS, 28)
+    image = Image.new("L", (40 + sum(font.getbbox(w)[2] + gap for w in words), 44), 255)
+    draw, x, spans = ImageDraw.Draw(image), 20, []
+    for word in words:
+        draw.text((x, 6), word, font=font, fill=20)
+        ink = np.flatnonzero((np.asarray(image) < 128).any(axis=0))
+        spans.append((int(ink[ink >= x].min()), int(ink.max()) + 1))
+        x += font.getbbox(word)[2] + gap
+    return np.asarray(image), spans
+
+
+def test_ink_spans_cut_a_line_into_its_words_at_the_spaces():
+    grey, spans = _line_image(["TOTAL", "RM", "12.50"], gap=18)
+    found = ink_spans(grey, 3)
+    assert found is not None and len(found) == 3
+    for (lo, hi), (true_lo, true_hi) in zip(found, spans):
+        assert abs(lo - true_lo) <= 1 and abs(hi - true_hi) <= 1
+    # one word only: the whole ink; more words than the print has gaps for: no cut
+    assert ink_spans(grey, 1) == [(spans[0][0], spans[2][1])]
+    assert ink_spans(grey, 9) is None
+    # words set so tight that a space is no wider than the gaps between letters: left out
+    tight, _ = _line_image(["TOTAL", "RM"], gap=2)
+    assert ink_spans(tight, 2) is None
+
+
+def test_ink_spans_follow_a_glyph_the_truth_box_cuts():
+    grey, spans = _line_image(["CASH", "45.90"], gap=18)
+    # the truth box ends in the middle of the last glyph, as some SROIE boxes do
+    cut_short = (spans[0][0], spans[1][1] - 6)
+    found = ink_spans(grey, 2, inside=cut_short)
+    assert found is not None and found[1][1] == spans[1][1]
+
+
+def test_split_words_box_funsd_lines_where_its_truth_words_are():
+    """FUNSD labels both: lines cut into words at their ink gaps land on the truth word boxes."""
+    from lector.train.real_crops import split_words
+    docs = load_dataset(EVALDATA / "funsd_dev", limit=6)
+    hits, total = 0, 0
+    for doc in docs:
+        grey = cv2.imread(str(doc.image_path), cv2.IMREAD_GRAYSCALE)
+        truth = [w for w in doc.words if w.box is not None]
+        for box, text in split_words(grey, doc):
+            total += 1
+            # FUNSD's word boxes are looser than the ink: the centres must fall inside each other
+            centre = (box.x0 + box.x1) / 2
+            hits += any(w.text.strip() == text and w.box.y0 < box.y1 and box.y0 < w.box.y1
+                        and w.box.x0 <= centre <= w.box.x1 and box.x0 <= (w.box.x0 + w.box.x1) / 2 <= box.x1
+                        for w in truth)
+    assert total >= 200 and hits / total >= 0.97, (hits, total)

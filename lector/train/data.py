@@ -28,12 +28,15 @@ class CropSet:
         return [self.buckets[i] for i in rng.permutation(len(self.buckets))]
 
     def collate(self, indices, rng: np.random.Generator | None = None, jitter: float = 0.0,
-                extra_width: float = 0.0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-        """A padded batch; with `rng`, each crop is re-drawn by `jitter_crop` with probability `jitter`.
+                extra_width: float = 0.0, camera: float = 0.0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """A padded batch; with `rng`, each crop is re-drawn by `jitter_crop` with probability `jitter`
+        and photographed small by `camera_crop` with probability `camera`.
         `extra_width` widens the batch by that share of its widest crop, padded with background."""
         crops = [self.crops[i] for i in indices]
         if rng is not None and jitter > 0:
             crops = [jitter_crop(c, rng) if rng.random() < jitter else c for c in crops]
+        if rng is not None and camera > 0:
+            crops = [camera_crop(c, rng) if rng.random() < camera else c for c in crops]
         width = max(c.shape[1] for c in crops)
         width += int(width * extra_width) // 4 * 4
         images = np.empty((len(crops), 1, crops[0].shape[0], width), np.float32)
@@ -83,6 +86,18 @@ def jitter_crop(crop: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return np.clip(pixels, 0, 255).astype(np.uint8)
 
 
+def camera_crop(crop: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The same line as a phone would image it from across the table: 16-28 px tall, blurred,
+    noised and JPEG-compressed at that size (synth.render.camera). Real receipt and form lines
+    are scans; photos of the same print lose the few pixels per stroke that the scans keep.
+    Gentler than the synthetic range (12-24 px, sigma to 1.1): a real crop's text fills more of
+    its height, and a line made illegible would only teach the net to guess."""
+    from lector.synth.render import camera
+    height = rng.uniform(16.0, 28.0)
+    sigma = rng.uniform(0.3, 0.9)
+    return np.clip(camera(crop.astype(np.float32), height, sigma, rng), 0, 255).astype(np.uint8)
+
+
 class OnTheFlySet:
     """Synthetic batches rendered when training asks for them (`lector.synth.stream`), no shards.
 
@@ -109,9 +124,9 @@ class BatchStream:
     """Batch number `step` is a pure function of (seed, step): exact resume after a kill."""
 
     def __init__(self, synth: CropSet | OnTheFlySet, real: CropSet | None, real_ratio: float, seed: int,
-                 total_steps: int, real_jitter: float = 0.0, pad_jitter: float = 0.0):
+                 total_steps: int, real_jitter: float = 0.0, pad_jitter: float = 0.0, real_camera: float = 0.0):
         self.synth, self.real, self.seed, self.real_jitter = synth, real, seed, real_jitter
-        self.pad_jitter = pad_jitter
+        self.pad_jitter, self.real_camera = pad_jitter, real_camera
         ratio = real_ratio if real is not None else 0.0
         self.use_real = np.random.default_rng([seed, 12345]).random(total_steps + 1) < ratio
         # k-th draw from each source: count of earlier steps that drew from the same source
@@ -124,9 +139,9 @@ class BatchStream:
         if key not in self._orders:
             self._orders = {kk: v for kk, v in self._orders.items() if kk[0] != name}
             self._orders[key] = crop_set.batch_order(self.seed + (7 if name == "real" else 0), epoch)
-        if name == "real" and self.real_jitter > 0:
+        if name == "real" and (self.real_jitter > 0 or self.real_camera > 0):
             rng = np.random.default_rng([self.seed, 99, k])     # draw k jitters the same way on resume
-            return crop_set.collate(self._orders[key][offset], rng, self.real_jitter, extra_width)
+            return crop_set.collate(self._orders[key][offset], rng, self.real_jitter, extra_width, self.real_camera)
         return crop_set.collate(self._orders[key][offset], extra_width=extra_width)
 
     def extra_width(self, step: int) -> float:

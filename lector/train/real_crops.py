@@ -1,7 +1,9 @@
 """Labelled crops cut from a real dataset in the evaldata format, split by document.
 
 Line boxes with text (or, with `level="words"`, word boxes: single-word accuracy as the
-reference system measured it) become crops padded the way the detector pads its segments,
+reference system measured it; or, with `level="split-words"`, each truth line cut into its words
+at its widest ink gaps, for datasets such as SROIE that label lines only) become crops padded the way the
+detector pads its segments,
 normalised to the recognizer's input and written in the synthetic shard format, so training
 and `lector eval-words` read both alike.
 The split is by document, never by line: a document's crops are all train or all validation.
@@ -14,6 +16,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from lector.core.geometry import Box
 from lector.detect.crops import cut, dark_on_light, padded_box
 from lector.eval.dataset import EvalDoc, load_dataset, split_of
 from lector.recognize.charset import DEFAULT_CHARSET, normalise_text
@@ -25,13 +28,20 @@ def split_documents(docs: list[EvalDoc]) -> tuple[list[EvalDoc], list[EvalDoc]]:
     return [d for d in docs if split_of(d.id) == "train"], [d for d in docs if split_of(d.id) == "val"]
 
 
+LEVELS = ("lines", "words", "split-words")
+
+
 def truth_crops(doc: EvalDoc, level: str = "lines", charset: str = DEFAULT_CHARSET) -> list[tuple[np.ndarray, str]]:
-    """(crop, label) for each truth line (`level="lines"`) or word (`"words"`) with a box and text."""
-    if level not in ("lines", "words"):
-        raise ValueError(f"level is 'lines' or 'words', not {level!r}")
+    """(crop, label) for each truth line (`level="lines"`) or word (`"words"`) with a box and
+    text; `"split-words"`: each word of each truth line, boxed by `split_words`."""
+    if level not in LEVELS:
+        raise ValueError(f"level is one of {', '.join(LEVELS)}, not {level!r}")
     grey = cv2.imread(str(doc.image_path), cv2.IMREAD_GRAYSCALE)
     if grey is None:
         return []
+    if level == "split-words":
+        return [(crop, text) for box, text in split_words(grey, doc, charset)
+                for crop in [dark_on_light(cut(grey, padded_box(box, grey.shape[1], grey.shape[0])))] if crop.size]
     out = []
     for item in doc.lines if level == "lines" else doc.words:
         text = normalise_text(" ".join(item.text.split()), charset)
@@ -43,6 +53,85 @@ def truth_crops(doc: EvalDoc, level: str = "lines", charset: str = DEFAULT_CHARS
         if crop.size:
             out.append((crop, text))
     return out
+
+
+def split_words(grey: np.ndarray, doc: EvalDoc, charset: str = DEFAULT_CHARSET,
+                min_contrast: float = 1.5) -> list[tuple[Box, str]]:
+    """(word box, word) for the words of each truth line, for datasets that label lines only.
+
+    A line of n words is cut at the n - 1 widest gaps between its ink columns, kept only where
+    those gaps stand out (each at least `min_contrast` times the widest gap left inside a word
+    and wider than a fifth of the line's height): print is spaced by the font, so a clear cut
+    puts every letter in its word, and an unclear line (or one whose words come out implausibly
+wide or narrow for their letters) is left out rather than guessed. Truth
+    boxes can end inside a line's first or last glyph; ink touching the box's ends is followed
+    out. Only the pixels and the truth text decide, no net: the crops favour no model.
+    """
+    height, width = grey.shape
+    out = []
+    for line in doc.lines:
+        text = normalise_text(" ".join(line.text.split()), charset)
+        if line.box is None or not text or line.box.height < 6 or line.box.width < 4:
+            continue
+        reach = 0.6 * line.box.height
+        wide = Box(max(0.0, line.box.x0 - reach), line.box.y0, min(float(width), line.box.x1 + reach), line.box.y1)
+        crop = dark_on_light(cut(grey, wide))
+        if crop.size == 0:
+            continue
+        x0 = int(wide.x0)
+        words = text.split()
+        spans = ink_spans(crop, len(words), (line.box.x0 - x0, line.box.x1 - x0), min_contrast)
+        if spans is None or not _widths_fit(spans, words):
+            continue
+        out += [(Box(float(x0 + lo), line.box.y0, float(x0 + hi), line.box.y1), word)
+                for (lo, hi), word in zip(spans, words)]
+    return out
+
+
+def _widths_fit(spans: list[tuple[int, int]], words: list[str], spread: float = 3.0) -> bool:
+    """Each word's ink is about as wide per letter as the others' (within `spread` times the
+    median): clear gaps in the wrong places (a handwritten line, a truth line that is not the
+    print's) give a word of a few pixels beside one of many letters' width."""
+    per_letter = np.array([(hi - lo) / max(1, len(w)) for (lo, hi), w in zip(spans, words)])
+    middle = float(np.median(per_letter))
+    return bool(np.all(per_letter <= spread * middle) and np.all(per_letter >= middle / spread))
+
+
+def ink_spans(crop: np.ndarray, count: int, inside: tuple[float, float] | None = None,
+              min_contrast: float = 1.5) -> list[tuple[int, int]] | None:
+    """`count` column ranges [lo, hi) of ink in a dark-on-light line crop, cut at its widest
+    gaps; None where there is no ink or the cut is not clear. With `inside` (lo, hi), the ink
+    runs within those columns, and those outside that touch them (gap under a fifth of the
+    crop's height), are the line's."""
+    _, ink = cv2.threshold(crop, 0, 1, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    columns = np.flatnonzero(ink.sum(axis=0) > 0)
+    if len(columns) == 0:
+        return None
+    breaks = np.flatnonzero(np.diff(columns) > 1)
+    runs = np.stack([np.r_[columns[0], columns[breaks + 1]], np.r_[columns[breaks] + 1, columns[-1] + 1]], axis=1)
+    touch = crop.shape[0] / 5
+    if inside is not None:
+        within = np.flatnonzero((runs[:, 1] > inside[0]) & (runs[:, 0] < inside[1]))
+        if len(within) == 0:
+            return None
+        first, last = int(within[0]), int(within[-1])
+        while first > 0 and runs[first, 0] - runs[first - 1, 1] < touch:
+            first -= 1
+        while last + 1 < len(runs) and runs[last + 1, 0] - runs[last, 1] < touch:
+            last += 1
+        runs = runs[first: last + 1]
+    gaps = runs[1:, 0] - runs[:-1, 1]
+    if len(gaps) < count - 1:
+        return None
+    order = np.argsort(-gaps, kind="stable")
+    cut_after, rest = np.sort(order[: count - 1]), gaps[order[count - 1:]]
+    if count > 1:
+        narrowest_cut = gaps[cut_after].min()
+        if narrowest_cut < touch or (len(rest) and narrowest_cut < min_contrast * rest.max()):
+            return None
+    starts = [int(runs[0, 0])] + [int(runs[k + 1, 0]) for k in cut_after]
+    ends = [int(runs[k, 1]) for k in cut_after] + [int(runs[-1, 1])]
+    return list(zip(starts, ends))
 
 
 def write_crop_shard(path: Path, crops: list[np.ndarray], labels: list[str]) -> None:
