@@ -91,8 +91,11 @@ wide or narrow for their letters) is left out rather than guessed. Truth
 def _widths_fit(spans: list[tuple[int, int]], words: list[str], spread: float = 3.0) -> bool:
     """Each word's ink is about as wide per letter as the others' (within `spread` times the
     median): clear gaps in the wrong places (a handwritten line, a truth line that is not the
-    print's) give a word of a few pixels beside one of many letters' width."""
-    per_letter = np.array([(hi - lo) / max(1, len(w)) for (lo, hi), w in zip(spans, words)])
+    print's) give a word of a few pixels beside one of many letters' width. Words of
+    punctuation alone (":", "-") are narrow by nature and are not held to it."""
+    per_letter = np.array([(hi - lo) / len(w) for (lo, hi), w in zip(spans, words) if any(c.isalnum() for c in w)])
+    if len(per_letter) < 2:
+        return True
     middle = float(np.median(per_letter))
     return bool(np.all(per_letter <= spread * middle) and np.all(per_letter >= middle / spread))
 
