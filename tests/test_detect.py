@@ -399,3 +399,45 @@ def test_a_level_row_is_not_resampled():
     longest = max(_segments(detect_lines(grey)), key=lambda s: s.box.width)
     assert abs(longest.slope) < 0.005
     assert not needs_straightening(padded_box(longest.box, grey.shape[1], grey.shape[0]), longest.slope)
+
+
+def _page_with_a_turned_block(degrees: float) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    """Eight level rows of 22 px print, and above them a block of four rows turned by
+    `degrees` (a curled corner of a flattened photo); returns the page and the block's box."""
+    font = ImageFont.truetype(SANS, 22)
+    rows = ["Hall, Stout and Wilson 0061 Brandon", "Margaret Stafford Tamaraborough",
+            "scott02@brown.com +48 22 404 98 51", "Wooden Happy Birthday Garland 8.85"]
+    block = Image.new("L", (560, 140), 255)
+    for k, text in enumerate(rows):
+        ImageDraw.Draw(block).text((10, 10 + 30 * k), text, font=font, fill=0)
+    block = block.rotate(degrees, resample=Image.BICUBIC, expand=True, fillcolor=255)
+    page = Image.new("L", (1200, 1100), 255)
+    page.paste(block, (40, 20))
+    draw = ImageDraw.Draw(page)
+    for k in range(8):
+        draw.text((60, 520 + 60 * k), f"Item {k + 1} Red Retrospot Small Milk Jug {k + 3} 2.55 12.75",
+                  font=font, fill=0)
+    return np.asarray(page), (40, 20, 40 + block.width, 20 + block.height)
+
+
+@pytest.mark.parametrize("degrees", [18.0, -20.0])
+def test_rows_turned_off_the_page_angle_are_grouped_at_their_own(degrees):
+    """A block of rows 18-20 degrees off the rest of the page: at the page's angle their tall
+    boxes merge rows into crops that read as nothing; grouped at their own angle, each row is
+    one segment with its own slope, and the level rows keep theirs."""
+    grey, (x0, y0, x1, y1) = _page_with_a_turned_block(degrees)
+    expected = -np.tan(np.radians(degrees))
+
+    def turned_rows(config: DetectorConfig) -> list:
+        segments = _segments(detect_lines(grey, config))
+        inside = [s for s in segments if x0 <= (s.box.x0 + s.box.x1) / 2 <= x1 and y0 <= (s.box.y0 + s.box.y1) / 2 <= y1]
+        return [s for s in inside if abs(s.slope - expected) < 0.05 and s.box.width > 250]
+
+    regrouped = turned_rows(DetectorConfig())
+    assert len(regrouped) >= 3
+    # each is one row: as tall as the rise along it plus about one row of print, not two
+    for segment in regrouped:
+        assert segment.box.height < abs(expected) * segment.box.width + 2.2 * 22
+    assert len(turned_rows(DetectorConfig(local_angles=()))) < len(regrouped)
+    level = [s for s in _segments(detect_lines(grey)) if (s.box.y0 + s.box.y1) / 2 > y1 + 20]
+    assert len(level) >= 8 and all(abs(s.slope) < 0.02 for s in level)

@@ -131,6 +131,30 @@ def test_real_crop_jitter_redraws_the_frame_and_light_reproducibly(tiny_data):
     assert torch_equal(first[1], unjittered[1])                    # labels untouched
 
 
+def test_real_camera_blurs_real_crops_at_their_size_reproducibly(tiny_data):
+    """`real_camera`: real crops imaged small and blurred as a phone would, same size, same
+    draw on resume, labels untouched; sharp edges lose contrast."""
+    from lector.train.data import BatchStream, CropSet, camera_crop
+    crops, labels = load_shards(tiny_data, limit=64)
+    crop = next(c for c, t in zip(crops, labels) if len(t) >= 3)
+    photographed = camera_crop(crop, np.random.default_rng(5))
+    assert photographed.shape == crop.shape and photographed.dtype == np.uint8
+    assert np.array_equal(photographed, camera_crop(crop, np.random.default_rng(5)))
+
+    def sharpness(image: np.ndarray) -> float:
+        return float(np.abs(np.diff(image.astype(np.float64), axis=1)).mean())
+    assert sharpness(photographed) < 0.9 * sharpness(crop)
+
+    real = CropSet(crops, labels, TrainConfig().charset, 16)
+    synth = CropSet(crops, labels, TrainConfig().charset, 16)
+    stream = BatchStream(synth, real, real_ratio=1.0, seed=0, total_steps=10, real_camera=1.0)
+    again = BatchStream(synth, real, real_ratio=1.0, seed=0, total_steps=10, real_camera=1.0)
+    plain = BatchStream(synth, real, real_ratio=1.0, seed=0, total_steps=10)
+    first, second, sharp = stream.batch(3), again.batch(3), plain.batch(3)
+    assert all(torch_equal(x, y) for x, y in zip(first, second))
+    assert not torch_equal(first[0], sharp[0]) and torch_equal(first[1], sharp[1])
+
+
 def test_pad_jitter_widens_some_batches_with_background_reproducibly(tiny_data):
     from lector.train.data import BatchStream, CropSet
     crops, labels = load_shards(tiny_data, limit=64)

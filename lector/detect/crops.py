@@ -52,12 +52,15 @@ def straighten(crop: np.ndarray, slope: float) -> np.ndarray:
     (a 3-degree slope over 400 px adds 21 px to 25 px letters), so the net, which sees the crop
     scaled to 32 px, would read small, slanted text. The result is as wide as the crop (the
     Wordinator's column positions stay valid) and as tall as the band: the crop's height less
-    the rise, at least half of it.
+    the rise, at least half of it (a quarter for steep rows).
     """
     h, w = crop.shape[:2]
     if h == 0 or w == 0 or slope == 0:
         return crop
-    band = int(round(max(h - abs(slope) * w, 0.5 * h)))
+    # the band is the crop less the rise; never under half the crop for gentle slopes (a slope
+    # misjudged by a little must not cut letters), down to a quarter for steep ones (a row on a
+    # curled corner, 20 degrees off: half its box would still hold two rows)
+    band = int(round(max(h - abs(slope) * w, h * max(0.25, 0.5 - 0.6 * abs(slope)))))
     xs = np.arange(w, dtype=np.float32)
     top = h / 2 + slope * (xs - w / 2) - band / 2
     map_y = (top[None, :] + np.arange(band, dtype=np.float32)[:, None]).astype(np.float32)

@@ -73,6 +73,9 @@ class DetectorConfig:
     min_row_overlap: float = 0.5         # of the smaller height, for two regions to share a row
     max_skew_deg: float = 12.0
     split_stacked_rows: bool = True      # a segment holding two rows (tight leading in a photo) is cut in two
+    # segments that are not one row are grouped again at the page's angle +- these (degrees):
+    # print on a curled or folded part of a sheet; () turns it off
+    local_angles: tuple[float, ...] = (6.0, 12.0, 18.0, 24.0)
     min_segment_px: float = 5.0          # segments lower than this in page pixels hold no legible text (specks)
     # pre-processing
     illumination: Literal["auto", "on", "off"] = "auto"   # flatten uneven light (photos, shadows) first
@@ -547,19 +550,99 @@ class SegmentArrays:
     page_slope: np.ndarray     # (S,) each segment's row line dy/dx in the page frame (0: too short to tell)
 
 
+def region_labels(level: np.ndarray, config: DetectorConfig) -> np.ndarray:
+    """Segment label of each region (level boxes): linked, merged where two pieces cover one
+    row's ink, split where one holds two rows."""
+    a, b, strong = link_regions(level, config)
+    gaps = np.maximum(level[a, 0], level[b, 0]) - np.minimum(level[a, 2], level[b, 2])
+    labels = merge_overlapping(segment_labels(level[:, 3] - level[:, 1], a, b, strong, gaps), level)
+    if config.split_stacked_rows:
+        labels = split_stacked_rows(labels, level)
+    return labels
+
+
+def off_row(level: np.ndarray, labels: np.ndarray, min_members: int = 4) -> np.ndarray:
+    """Per segment: its members do not stand in one row of the level frame (their centres
+    spread about its row line by more than 0.35 text heights, or the line is steeper than
+    the fit allows). Rows several degrees off the page's angle are like that."""
+    count = int(labels.max()) + 1
+    fits = fit_rows(level, labels, count, max_slope=1.0)
+    cx, cy = (level[:, 0] + level[:, 2]) / 2, (level[:, 1] + level[:, 3]) / 2
+    offset = cy - fits.y_at(labels, np.asarray(cx))
+    n = np.bincount(labels, minlength=count)
+    spread = np.sqrt(np.bincount(labels, offset * offset, count) / np.maximum(n, 1))
+    return (n >= min_members) & ((spread > 0.35 * fits.text_height) | (np.abs(fits.slope) > 0.2))
+
+
+MAX_REGROUPED = 3000     # regions in off-row segments at most; more is noise (grain, a texture), not print
+
+
+def regroup_sloped(boxes: np.ndarray, level: np.ndarray, labels: np.ndarray, angle: float,
+                   centre: tuple[float, float], text_height: float, config: DetectorConfig,
+                   min_members: int = 8, min_length: float = 10.0,
+                   max_residual_slope: float = 0.06) -> tuple[np.ndarray, np.ndarray]:
+    """Re-group the regions of segments that are not one row (`off_row`) at other angles.
+
+    One angle levels a page, but a curled or folded sheet, flattened by its outline, still has
+    blocks of print a dozen degrees or more off it (a curled corner, a panel folded away). Their
+    letters do link, but a sloped row's level box is tall, overlaps the rows beside it, and is
+    merged with them into one crop of several rows that reads as nothing. Those regions are
+    grouped again at the page's angle +-6, 12, 18 and 24 degrees; a segment found at one of
+    them is taken if its members stand in one row there and it is long (`min_members` regions,
+    `min_length` text heights, the segment's or at least 0.6 of the page's: a price's few
+    letters, or regions from two rows, can line up
+    at a wrong angle), largest first, each region once.
+    What no angle explains keeps its first grouping. Pages whose rows are all level are not
+    touched, so scans come out as before. Returns the labels and each label's angle (degrees).
+    """
+    count = int(labels.max()) + 1
+    unchanged = labels, np.full(count, angle)
+    bad = off_row(level, labels)
+    todo = np.nonzero(bad[labels])[0]
+    if len(todo) < 4 or len(todo) > MAX_REGROUPED:
+        return unchanged                 # nothing to do, or noise everywhere: bounded time
+    candidates = []                          # (region indices, angle)
+    for step in config.local_angles:
+        for sign in (1.0, -1.0):
+            turned_angle = angle + sign * step
+            turned = levelled_boxes(boxes[todo], turned_angle, centre)
+            sub = region_labels(turned, config)
+            sizes = np.bincount(sub)
+            seg = _reduce_boxes(turned[np.argsort(sub, kind="stable")], np.r_[0, np.cumsum(sizes)[:-1]])
+            fits = fit_rows(turned, sub, len(sizes), max_slope=1.0)
+            heights = np.maximum(fits.text_height, 0.6 * text_height)
+            long = (sizes >= min_members) & (seg[:, 2] - seg[:, 0] >= min_length * heights)
+            # level at this angle: a row of the page's angle chained here would slope by the step
+            good = ~off_row(turned, sub, min_members=3) & long & (np.abs(fits.slope) < max_residual_slope)
+            candidates += [(todo[sub == k], turned_angle) for k in np.nonzero(good)[0]]
+    if not candidates:
+        return unchanged
+    labels = labels.copy()
+    angles = list(unchanged[1])
+    taken = np.zeros(len(labels), bool)
+    for members, turned_angle in sorted(candidates, key=lambda c: len(c[0]), reverse=True):
+        if taken[members].any():
+            continue
+        taken[members] = True
+        labels[members] = len(angles)
+        angles.append(turned_angle)
+    used, labels = np.unique(labels, return_inverse=True)
+    return labels, np.asarray(angles)[used]
+
+
 def group_segments(boxes: np.ndarray, level: np.ndarray, text_height: float, config: DetectorConfig,
-                   page_size: tuple[int, int] | None = None) -> SegmentArrays:
+                   page_size: tuple[int, int] | None = None, angle: float | None = None) -> SegmentArrays:
     """Linked regions -> segments, and within each segment the words (split at wide gaps).
 
     Dropped: a lone region that is a speck or a sliver of a rule, punctuation alone, a row of
     thin bars (a barcode), tall slivers, and short pieces touching the left or right edge of
     the page (`page_size` = width, height): folds and the dark border of a scan, not text.
     """
-    a, b, strong = link_regions(level, config)
-    gaps = np.maximum(level[a, 0], level[b, 0]) - np.minimum(level[a, 2], level[b, 2])
-    labels = merge_overlapping(segment_labels(level[:, 3] - level[:, 1], a, b, strong, gaps), level)
-    if config.split_stacked_rows:
-        labels = split_stacked_rows(labels, level)
+    labels = region_labels(level, config)
+    label_angle = None
+    if config.local_angles and angle is not None and page_size is not None:
+        labels, label_angle = regroup_sloped(boxes, level, labels, angle, (page_size[0] / 2, page_size[1] / 2),
+                                             text_height, config)
     # members sorted by segment, then left to right in the level frame
     order = np.lexsort((level[:, 0], labels))
     lab, bx, lv = labels[order], boxes[order], level[order]
@@ -592,7 +675,12 @@ def group_segments(boxes: np.ndarray, level: np.ndarray, text_height: float, con
     index = np.cumsum(keep) - 1
     word_keep = keep[word_owner]
     kept_fits = RowFits(fits.mid_x[keep], fits.mid_y[keep], fits.slope[keep], fits.text_height[keep])
-    page_slope = fit_rows(bx, lab, len(starts)).slope[keep]
+    page_slope = fit_rows(bx, lab, len(starts), max_slope=0.5).slope
+    if label_angle is not None:
+        # a segment too short to fit a slope, grouped at another angle than the page's: that angle
+        turned = (page_slope == 0) & (label_angle[lab[starts]] != angle)
+        page_slope = np.where(turned, -np.tan(np.deg2rad(label_angle[lab[starts]])), page_slope)
+    page_slope = page_slope[keep]
     return SegmentArrays(boxes=seg_boxes[keep], level=seg_level[keep], fits=kept_fits, counts=counts[keep],
                          words=words[word_keep], word_owner=index[word_owner[word_keep]], page_slope=page_slope)
 
@@ -738,7 +826,7 @@ def detect_page(grey: np.ndarray, config: DetectorConfig = DetectorConfig()) -> 
         return PageDetection([], EMPTY_BOXES, text_height / scale, scale, 0.0)
     skew = estimate_skew(boxes, text_height, config.max_skew_deg)
     level = levelled_boxes(boxes, skew, (work.shape[1] / 2, work.shape[0] / 2))
-    segments = group_segments(boxes, level, text_height, config, (work.shape[1], work.shape[0]))
+    segments = group_segments(boxes, level, text_height, config, (work.shape[1], work.shape[0]), skew)
     lines: list[TextLine] = []
     if len(segments.boxes):
         rows = group_rows(segments)
