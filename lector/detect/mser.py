@@ -587,12 +587,13 @@ def regroup_sloped(boxes: np.ndarray, level: np.ndarray, labels: np.ndarray, ang
     blocks of print a dozen degrees or more off it (a curled corner, a panel folded away). Their
     letters do link, but a sloped row's level box is tall, overlaps the rows beside it, and is
     merged with them into one crop of several rows that reads as nothing. Those regions are
-    grouped again at the page's angle +-6, 12, 18 and 24 degrees; a segment found at one of
-    them is taken if its members stand in one row there and it is long (`min_members` regions,
-    `min_length` text heights, the segment's or at least 0.6 of the page's: a price's few
-    letters, or regions from two rows, can line up
-    at a wrong angle), largest first, each region once.
-    What no angle explains keeps its first grouping. Pages whose rows are all level are not
+    grouped again at the page's angle +-6, 12, 18 and 24 degrees. A segment found at one of
+    them is taken if its members stand in one row there, level (its fitted line within
+    `max_residual_slope`, about 3 degrees, half the step: a row of the page's angle chained at
+    this one would slope by the step), and long (`min_members` regions and `min_length` text
+    heights, the segment's or at least 0.6 of the page's: long enough for its slope to be
+    measured; a price's few letters can line up at any angle); largest first, each region
+    once. What no angle explains keeps its first grouping. Pages whose rows are all level are not
     touched, so scans come out as before. Returns the labels and each label's angle (degrees).
     """
     count = int(labels.max()) + 1
@@ -612,7 +613,6 @@ def regroup_sloped(boxes: np.ndarray, level: np.ndarray, labels: np.ndarray, ang
             fits = fit_rows(turned, sub, len(sizes), max_slope=1.0)
             heights = np.maximum(fits.text_height, 0.6 * text_height)
             long = (sizes >= min_members) & (seg[:, 2] - seg[:, 0] >= min_length * heights)
-            # level at this angle: a row of the page's angle chained here would slope by the step
             good = ~off_row(turned, sub, min_members=3) & long & (np.abs(fits.slope) < max_residual_slope)
             candidates += [(todo[sub == k], turned_angle) for k in np.nonzero(good)[0]]
     if not candidates:

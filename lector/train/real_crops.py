@@ -1,11 +1,10 @@
 """Labelled crops cut from a real dataset in the evaldata format, split by document.
 
 Line boxes with text (or, with `level="words"`, word boxes: single-word accuracy as the
-reference system measured it; or, with `level="split-words"`, each truth line cut into its words
-at its widest ink gaps, for datasets such as SROIE that label lines only) become crops padded the way the
-detector pads its segments,
-normalised to the recognizer's input and written in the synthetic shard format, so training
-and `lector eval-words` read both alike.
+reference system measured it; or, with `level="split-words"`, each truth line cut into its
+words at its widest ink gaps, for datasets such as SROIE that label lines only) become crops
+padded the way the detector pads its segments, normalised to the recognizer's input and
+written in the synthetic shard format, so training and `lector eval-words` read both alike.
 The split is by document, never by line: a document's crops are all train or all validation.
 """
 from __future__ import annotations
@@ -63,11 +62,11 @@ def split_words(grey: np.ndarray, doc: EvalDoc, charset: str = DEFAULT_CHARSET,
     those gaps stand out (each at least `min_contrast` times the widest gap left inside a word
     and wider than a fifth of the line's height): print is spaced by the font, so a clear cut
     puts every letter in its word, and an unclear line (or one whose words come out implausibly
-wide or narrow for their letters) is left out rather than guessed. Truth
-    boxes can end inside a line's first or last glyph; ink touching the box's ends is followed
-    out. Only the pixels and the truth text decide, no net: the crops favour no model.
+    wide or narrow for their letters) is left out rather than guessed. Truth boxes can end
+    inside a line's first or last glyph; ink touching the box's ends is followed out. Only the
+    pixels and the truth text decide, no net: the crops favour no model.
     """
-    height, width = grey.shape
+    width = grey.shape[1]
     out = []
     for line in doc.lines:
         text = normalise_text(" ".join(line.text.split()), charset)
