@@ -366,7 +366,7 @@ def cmd_lab_page(args) -> int:
 def cmd_calibrate(args) -> int:
     from lector.train.calibrate import calibrate_model
     report = calibrate_model(Path(args.model), [Path(d) for d in args.datasets], threads=args.threads,
-                             write=not args.dry_run)
+                             write=not args.dry_run, unit=args.unit)
     for name in ("raw", "calibrated_cross_fitted"):
         r = report[name]
         gap = "-" if r["max_gap"] is None else f"{r['max_gap']:.3f}"
@@ -541,6 +541,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dataset", dest="datasets", action="append", required=True, help="evaldata folder (repeatable)")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--dry-run", action="store_true", help="report only; leave the model card as it is")
+    p.add_argument("--unit", choices=["words", "lines"], default="words",
+                   help="fit on the words read in the line crops (default: the pipeline's confidences are "
+                        "per word) or on whole lines")
     p.add_argument("--json")
     p.set_defaults(func=cmd_calibrate)
     p = sub.add_parser("tune", help="tune the confidence buckets (drop / repair / keep) on fine-tune halves")

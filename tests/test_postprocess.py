@@ -193,3 +193,10 @@ def test_cross_fitted_confidences_come_from_the_other_part():
     confidence, correct = cross_fitted((raw_a, np.ones(400, bool)), (raw_b, np.zeros(300, bool)))
     assert confidence.shape == (700,) and correct[:400].all() and not correct[400:].any()
     assert confidence[:400].max() < 0.05 and confidence[400:].min() > 0.95
+
+
+def test_words_read_in_a_line_are_right_when_its_truth_holds_them_once():
+    """Word-level calibration labels each word read: in the truth (any case), each truth word once."""
+    from lector.train.calibrate import words_right
+    assert words_right(["Total", "12.50", "12.50", "RM"], "TOTAL 12.50 RM 1.00") == [True, True, False, True]
+    assert words_right([], "TOTAL") == [] and words_right(["TOTAL"], "") == [False]
