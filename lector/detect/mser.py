@@ -561,12 +561,13 @@ def region_labels(level: np.ndarray, config: DetectorConfig) -> np.ndarray:
     return labels
 
 
-def off_row(level: np.ndarray, labels: np.ndarray, min_members: int = 4) -> np.ndarray:
+def off_row(level: np.ndarray, labels: np.ndarray, min_members: int = 4, fits: RowFits | None = None) -> np.ndarray:
     """Per segment: its members do not stand in one row of the level frame (their centres
     spread about its row line by more than 0.35 text heights, or the line is steeper than
-    the fit allows). Rows several degrees off the page's angle are like that."""
+    the fit allows). Rows several degrees off the page's angle are like that. `fits`: the
+    segments' unclamped row fits (`fit_rows(..., max_slope=1.0)`) where the caller has them."""
     count = int(labels.max()) + 1
-    fits = fit_rows(level, labels, count, max_slope=1.0)
+    fits = fit_rows(level, labels, count, max_slope=1.0) if fits is None else fits
     cx, cy = (level[:, 0] + level[:, 2]) / 2, (level[:, 1] + level[:, 3]) / 2
     offset = cy - fits.y_at(labels, np.asarray(cx))
     n = np.bincount(labels, minlength=count)
@@ -613,7 +614,7 @@ def regroup_sloped(boxes: np.ndarray, level: np.ndarray, labels: np.ndarray, ang
             fits = fit_rows(turned, sub, len(sizes), max_slope=1.0)
             heights = np.maximum(fits.text_height, 0.6 * text_height)
             long = (sizes >= min_members) & (seg[:, 2] - seg[:, 0] >= min_length * heights)
-            good = ~off_row(turned, sub, min_members=3) & long & (np.abs(fits.slope) < max_residual_slope)
+            good = ~off_row(turned, sub, 3, fits) & long & (np.abs(fits.slope) < max_residual_slope)
             candidates += [(todo[sub == k], turned_angle) for k in np.nonzero(good)[0]]
     if not candidates:
         return unchanged

@@ -38,19 +38,19 @@ def truth_crops(doc: EvalDoc, level: str = "lines", charset: str = DEFAULT_CHARS
     grey = cv2.imread(str(doc.image_path), cv2.IMREAD_GRAYSCALE)
     if grey is None:
         return []
-    if level == "split-words":
-        return [(crop, text) for box, text in split_words(grey, doc, charset)
-                for crop in [dark_on_light(cut(grey, padded_box(box, grey.shape[1], grey.shape[0])))] if crop.size]
+    pairs = (split_words(grey, doc, charset) if level == "split-words"
+             else _truth_boxes(doc.lines if level == "lines" else doc.words, charset))
+    return [(crop, text) for box, text in pairs
+            for crop in [dark_on_light(cut(grey, padded_box(box, grey.shape[1], grey.shape[0])))] if crop.size]
+
+
+def _truth_boxes(items, charset: str) -> list[tuple[Box, str]]:
+    """(box, normalised text) of the truth lines or words that have both, and a box big enough to read."""
     out = []
-    for item in doc.lines if level == "lines" else doc.words:
+    for item in items:
         text = normalise_text(" ".join(item.text.split()), charset)
-        if item.box is None or not text:
-            continue
-        if item.box.height < 6 or item.box.width < 4:
-            continue
-        crop = dark_on_light(cut(grey, padded_box(item.box, grey.shape[1], grey.shape[0])))
-        if crop.size:
-            out.append((crop, text))
+        if item.box is not None and text and item.box.height >= 6 and item.box.width >= 4:
+            out.append((item.box, text))
     return out
 
 
@@ -68,21 +68,18 @@ def split_words(grey: np.ndarray, doc: EvalDoc, charset: str = DEFAULT_CHARSET,
     """
     width = grey.shape[1]
     out = []
-    for line in doc.lines:
-        text = normalise_text(" ".join(line.text.split()), charset)
-        if line.box is None or not text or line.box.height < 6 or line.box.width < 4:
-            continue
-        reach = 0.6 * line.box.height
-        wide = Box(max(0.0, line.box.x0 - reach), line.box.y0, min(float(width), line.box.x1 + reach), line.box.y1)
+    for box, text in _truth_boxes(doc.lines, charset):
+        reach = 0.6 * box.height
+        wide = Box(max(0.0, box.x0 - reach), box.y0, min(float(width), box.x1 + reach), box.y1)
         crop = dark_on_light(cut(grey, wide))
         if crop.size == 0:
             continue
         x0 = int(wide.x0)
         words = text.split()
-        spans = ink_spans(crop, len(words), (line.box.x0 - x0, line.box.x1 - x0), min_contrast)
+        spans = ink_spans(crop, len(words), (box.x0 - x0, box.x1 - x0), min_contrast)
         if spans is None or not _widths_fit(spans, words):
             continue
-        out += [(Box(float(x0 + lo), line.box.y0, float(x0 + hi), line.box.y1), word)
+        out += [(Box(float(x0 + lo), box.y0, float(x0 + hi), box.y1), word)
                 for (lo, hi), word in zip(spans, words)]
     return out
 
