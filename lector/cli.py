@@ -270,6 +270,13 @@ def cmd_crops(args) -> int:
     return 0
 
 
+def cmd_recase(args) -> int:
+    from lector.train.finetune import recase_crop_set
+    report = recase_crop_set(Path(args.checkpoint), Path(args.crops), Path(args.out), skip_unsure=not args.keep_unsure)
+    print(json.dumps(report, indent=2))
+    return 0
+
+
 def cmd_detect(args) -> int:
     from lector.detect.debug import write_debug_picture
     from lector.detect.mser import DetectorConfig, detect_page
@@ -505,6 +512,14 @@ def build_parser() -> argparse.ArgumentParser:
                         "the words of each truth line, cut at its widest ink gaps where they are clear "
                         "(for datasets that label lines only, such as SROIE)")
     p.set_defaults(func=cmd_crops)
+    p = sub.add_parser("recase", help="give upper-cased truth (SROIE) the case a model reads it in, for training")
+    p.add_argument("checkpoint", help="training checkpoint or weights whose reading sets the case")
+    p.add_argument("crops", help="crop directory (lector crops), e.g. its train part")
+    p.add_argument("out")
+    p.add_argument("--keep-unsure", action="store_true",
+                   help="keep crops whose printed case is not known, with the truth's case "
+                        "(default: leave them out)")
+    p.set_defaults(func=cmd_recase)
     p = sub.add_parser("detect", help="run the word detector on one image")
     p.add_argument("image")
     p.add_argument("--debug", help="picture: regions orange, words green, segments red, lines blue")

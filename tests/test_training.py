@@ -89,6 +89,11 @@ def test_finetuning_on_a_few_real_crops_moves_accuracy_on_them_up(tmp_path, tiny
         return evaluate_set(model, CropSet(crops, labels, charset, 16), charset)["cer"]
 
     before = real_cer(start)
+    from lector.cli import main
+    assert main(["recase", str(start), str(real), str(tmp_path / "recased")]) == 0
+    report = json.loads((tmp_path / "recased" / "manifest.json").read_text())
+    assert report["crops"] + report["skipped_unsure_case"] == len(pairs)
+    assert len(load_shards(tmp_path / "recased")[0]) == report["crops"]
     tuned = finetune([str(real)], str(tmp_path / "tuned"), [str(tiny_data)], init_from=weights, steps=300,
                      real_ratio=0.9, lr=5e-3, threads=1, batch_size=16, notebook="", checkpoint_every=300)
     after = real_cer(tuned)

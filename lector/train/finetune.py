@@ -28,12 +28,15 @@ def read_crops(checkpoint: Path, crop_dir: Path) -> tuple[list, list[str], list[
     return crop_set.crops, crop_set.labels, texts
 
 
-def recase_crop_set(checkpoint: Path, crop_dir: Path, out_dir: Path) -> dict:
-    """Write `out_dir/shard-00000.npz`: the crops of `crop_dir` with model-cased labels."""
+def recase_crop_set(checkpoint: Path, crop_dir: Path, out_dir: Path, skip_unsure: bool = False) -> dict:
+    """Write `out_dir/shard-00000.npz`: the crops of `crop_dir` with model-cased labels (without
+    the crops whose printed case is not known, with `skip_unsure`)."""
     crops, labels, texts = read_crops(checkpoint, crop_dir)
-    recased, changed = recase_labels(labels, texts)
-    write_shard(out_dir / "shard-00000.npz", crops, recased)    # crops are already normalised
-    report = {"crops": len(crops), "words_recased": changed, "checkpoint": str(checkpoint)}
+    recased, changed = recase_labels(labels, texts, skip_unsure=skip_unsure)
+    kept = [i for i, label in enumerate(recased) if label is not None]
+    write_shard(out_dir / "shard-00000.npz", [crops[i] for i in kept], [recased[i] for i in kept])
+    report = {"source": str(crop_dir), "crops": len(kept), "skipped_unsure_case": len(crops) - len(kept),
+              "words_recased": changed, "checkpoint": str(checkpoint)}
     (out_dir / "manifest.json").write_text(json.dumps(report, indent=2))
     return report
 

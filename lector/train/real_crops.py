@@ -162,13 +162,38 @@ def recase_word(truth: str, read: str) -> str:
     return truth
 
 
-def recase_labels(labels: list[str], read_texts: list[str]) -> tuple[list[str], int]:
-    """Labels with the case of the model's reading word by word; also how many words changed."""
+def case_is_known(truth: str, read: str) -> bool:
+    """Whether `recase_word(truth, read)` can be trusted as the printed case.
+
+    It can where the word has no cased letters, where the model's reading agrees with the truth
+    (its case is then taken over), or where the truth is upper-cased and the model read mostly
+    capitals (a misread letter does not make upper-case print lower-case). A word the model
+    misread in lower case may be printed in lower case: its upper-cased truth would teach
+    capitals for lower-case glyphs, so such a crop is better left out.
+    """
+    if truth.upper() == truth.lower():
+        return True
+    if truth.casefold() == read.casefold() and (read.islower() or read.istitle() or read.isupper()):
+        return True
+    uppers, lowers = sum(c.isupper() for c in read), sum(c.islower() for c in read)
+    return truth.isupper() and uppers > lowers
+
+
+def recase_labels(labels: list[str], read_texts: list[str],
+                  skip_unsure: bool = False) -> tuple[list[str | None], int]:
+    """Labels with the case of the model's reading word by word; also how many words changed.
+
+    With `skip_unsure`, a label any of whose words' case is not known (`case_is_known`), or
+    whose reading has a different number of words, becomes None: leave that crop out.
+    """
     out, changed = [], 0
     for truth, read in zip(labels, read_texts):
         t_words, r_words = truth.split(" "), read.split(" ")
         if len(t_words) != len(r_words):
-            out.append(truth)
+            out.append(None if skip_unsure else truth)
+            continue
+        if skip_unsure and not all(case_is_known(t, r) for t, r in zip(t_words, r_words)):
+            out.append(None)
             continue
         words = [recase_word(t, r) for t, r in zip(t_words, r_words)]
         changed += sum(a != b for a, b in zip(words, t_words))
