@@ -140,6 +140,41 @@ def test_mixed_sizes_stay_on_their_rows():
     assert len(lines[0].segments) == 2 and lines[0].segments[0].box.height > 1.5 * lines[0].segments[1].box.height
 
 
+def test_a_frame_drawn_close_around_text_does_not_make_its_crop_tall():
+    """Labels boxed by a thin outline that runs a text height above them (a ruled table cell, a
+    crease's shade on a photo): blurred, MSER finds outline and text as one region."""
+    page = Image.new("L", (900, 300), 255)
+    draw = ImageDraw.Draw(page)
+    font = ImageFont.truetype(SANS, 22)
+    text_boxes = []
+    for y in (60, 180):
+        for x, text in ((40, "Invoice Number:"), (330, "#31514"), (520, "Issue Date:")):
+            draw.text((x, y), text, font=font, fill=20)
+            x0, y0, x1, y1 = draw.textbbox((x, y), text, font=font)
+            draw.rectangle((x0 - 3, y0 - 25, x1 + 3, y1 + 3), outline=90, width=2)
+            text_boxes.append(Box(x0, y0, x1, y1))
+    grey = cv2.GaussianBlur(np.asarray(page), (0, 0), 1.0)
+    segments = _segments(detect_lines(grey))
+    assert len(segments) == 6
+    for segment, text in zip(segments, text_boxes):
+        assert segment.box.intersection(text) > 0.9 * text.area
+        assert segment.box.height < 1.4 * text.height, (segment.box, text)
+    kept_frames = _segments(detect_lines(grey, DetectorConfig(max_frame_ratio=0)))
+    assert max(s.box.height for s in kept_frames) > 2 * max(t.height for t in text_boxes)
+
+
+def test_frames_are_told_from_words_that_touch():
+    from lector.detect.mser import frames_around_text
+    letters = np.array(_letters(100, 50, 6, height=10.0))
+    blob = [[letters[:, 0].min(), 44.0, letters[:, 2].max(), 56.0]]            # the word as one region
+    frame = [[letters[:, 0].min() - 3, 20.0, letters[:, 2].max() + 3, 58.0]]   # text and rules above it
+    pair = [[letters[0, 0] - 2, 20.0, letters[1, 2] + 2, 58.0]]               # two letters only: no frame
+    dots = [[300.0, 40 + 7 * k, 307.0, 47 + 7 * k] for k in range(3)]          # a dot-matrix glyph's dots
+    glyph = [[299.0, 39.0, 309.0, 62.0]]                                      # ... and the glyph: tall
+    flags = frames_around_text(np.vstack([letters, blob, frame, pair, dots, glyph]), 10.0, 2.5)
+    assert flags.tolist() == [False] * 7 + [True] + [False] * 5
+
+
 def test_uneven_light_is_flattened_only_where_it_pays():
     image, words = render_receipt(seed=7)
     grey = _grey(image)

@@ -65,6 +65,7 @@ class DetectorConfig:
     max_thinness: float = 15.0           # height / width
     min_fill: float = 0.1                # region pixels / box area: frames and rules fall below
     max_stroke: float = 0.45             # stroke width / T of a solid region: blobs and bars above
+    max_frame_ratio: float = 2.5         # a region this many times taller than the text it holds is a frame; 0: keep
     # grouping
     # a segment bridges gaps under this many text heights (sroie_dev padded coverage 0.969 at 1.3, 0.972 at 1.5)
     gap_factor: float = 1.5
@@ -255,11 +256,34 @@ def find_regions(grey: np.ndarray, text_height: float, config: DetectorConfig) -
     if thick:                             # few per page: bold glyphs, bullets, blobs, bars
         index = np.setdiff1d(index, thick)
     boxes = boxes[index]
+    if config.max_frame_ratio:
+        boxes = boxes[~frames_around_text(boxes, t, config.max_frame_ratio)]
     most = max(2000, int(config.max_region_density * grey.size / 1e6))
     if len(boxes) > most:                 # noise, not text: keep the regions nearest to text size
         closeness = np.abs(np.log((boxes[:, 3] - boxes[:, 1]) / t))
         boxes = boxes[np.sort(np.argsort(closeness, kind="stable")[:most])]
     return boxes
+
+
+def frames_around_text(boxes: np.ndarray, text_height: float, max_ratio: float, min_inside: int = 3) -> np.ndarray:
+    """Per region: it holds at least `min_inside` text-sized regions and is over `max_ratio`
+    times their median height: a table cell's rules (or a crease's shade) around its text, not
+    a glyph. Joined into a row, such a region makes the crop several rows tall, and the net
+    reads its text shrunk ("Invoice Number:" in a ruled cell was read as nothing). Touching
+    glyphs stay: the letters of a word that MSER also found as one blob are about its height
+    (ascenders against x-height: at most 1.8x), and so do dot-matrix glyphs, which hold their
+    dots but are taller than wide; a frame around a row of text is wider than tall. The text
+    inside keeps its own regions."""
+    h = boxes[:, 3] - boxes[:, 1]
+    frames = np.zeros(len(boxes), bool)
+    texty = np.nonzero(h >= 0.5 * text_height)[0]
+    wide = (boxes[:, 2] - boxes[:, 0]) >= h
+    for i in np.nonzero((h >= max_ratio * 0.5 * text_height) & wide)[0]:
+        b = boxes[i]
+        kids = texty[(boxes[texty, 0] >= b[0]) & (boxes[texty, 1] >= b[1]) & (boxes[texty, 2] <= b[2])
+                     & (boxes[texty, 3] <= b[3]) & (texty != i)]
+        frames[i] = len(kids) >= min_inside and h[i] > max_ratio * np.median(h[kids])
+    return frames
 
 
 def stroke_width(points: np.ndarray, xywh: np.ndarray) -> float:
