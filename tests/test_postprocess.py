@@ -102,6 +102,27 @@ def test_lookalike_glyphs_are_repaired_where_the_net_allows_it(repairer):
     assert repairer.repair(reading, [0.7])[0].text == "Closed"
 
 
+def test_a_known_word_one_edit_away_is_taken_where_the_net_allows_it():
+    from lector.postprocess.repair import _lexicon_neighbours
+    lexicon = Lexicon.load()
+    assert "Christmas" in _lexicon_neighbours("Chrnstmas", lexicon)
+    assert "TOTAL:" in _lexicon_neighbours("TOTAI:", lexicon)                # case and punctuation kept
+    assert _lexicon_neighbours("Cat", lexicon) == set()                       # short words: too many neighbours
+    with_neighbours = Repairer(lexicon, DEFAULT_CHARSET, RepairConfig(keep_above=0.9, lexicon_neighbours=True))
+    # the net gave i a little of n's step, and hesitated over three other letters, so its own
+    # six best alternatives all keep the n; "Christmas" is still nearly as likely as the reading
+    hesitant = _reading(_spelled("C") + [{"h": 0.5, "b": 0.45}, {"": 0.95}] + _spelled("r")
+                        + [{"n": 0.85, "i": 0.1}, {"": 0.95}, {"s": 0.5, "z": 0.45}, {"": 0.95}] + _spelled("t")
+                        + [{"m": 0.5, "w": 0.45}, {"": 0.95}] + _spelled("as"))
+    assert hesitant.text == "Chrnstmas"
+    assert with_neighbours.repair(hesitant, [0.7])[0].text == "Christmas"
+    assert Repairer(lexicon, DEFAULT_CHARSET, RepairConfig(keep_above=0.9, lexicon_neighbours=False)).repair(
+        hesitant, [0.7])[0].text == "Chrnstmas"
+    # the net saw an n and nothing like an i: no evidence, no change
+    sure = _reading(_spelled("Chrnstmas"))
+    assert with_neighbours.repair(sure, [0.7])[0].text == "Chrnstmas"
+
+
 def test_repair_needs_the_nets_support_and_spares_confident_words_and_data(repairer):
     # "wrld" is one edit from "world", but the net saw no 'o': no evidence, no change
     reading = _reading(_spelled("wrld"))

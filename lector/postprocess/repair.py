@@ -1,10 +1,11 @@
 """Lexicon repair of middle-confidence words, scored by the net's own CTC output.
 
 The confidence buckets: a word read with high confidence is kept as read, a low one is dropped
-as noise, and a middle one gets here. Candidates come from three places: the net's own
+as noise, and a middle one gets here. Candidates come from four places: the net's own
 alternatives (prefix beam search over the word's time steps), single substitutions between
-glyphs that look alike (I/l/1, O/0, rn/m...), and splits into two known words ("helloworld");
-neighbouring words in one crop may be merged ("wo rld"). A candidate must be a known word (or
+glyphs that look alike (I/l/1, O/0, rn/m...), the known words one edit away ("Chrnstmas"), and
+splits into two known words ("helloworld"); neighbouring words in one crop may be merged
+("wo rld"). A candidate must be a known word (or
 a number/date/code pattern) in a clean case, and the net must find it nearly as likely as what
 it read: log P(candidate | crop) >= log P(reading | crop) - `max_loss`. Edit distance alone
 never decides, and a token that looks like data (digits, e-mails, URLs) is never changed.
@@ -31,6 +32,7 @@ class RepairConfig:
     max_loss: float = 4.0        # nats of CTC log-likelihood a candidate may lose against the reading
     beam_width: int = 6
     frequency_weight: float = 0.3
+    lexicon_neighbours: bool = True   # also try the known words one edit away (words of 4+ letters)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +81,30 @@ def _splits(word: str, lexicon: Lexicon) -> set[str]:
         if (left in lexicon or is_protected(left)) and right in lexicon:
             out.add(word.replace(core, f"{left} {right}", 1))
     return out
+
+
+LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+def _lexicon_neighbours(word: str, lexicon: Lexicon, min_length: int = 4) -> set[str]:
+    """The known words one edit (substitution, insertion, deletion, swap of neighbours) from the
+    word's core, in its case, with its clinging punctuation: "Chrnstmas" -> "Christmas". Only
+    candidates: the net's likelihood decides (`Repairer._best`)."""
+    pre, core, post = split_edges(word)
+    if len(core) < min_length or not has_clean_case(core):
+        return set()
+    low = core.lower()
+    cuts = [(low[:i], low[i:]) for i in range(len(low) + 1)]
+    edits = {a + b[1:] for a, b in cuts if b}
+    edits |= {a + b[1] + b[0] + b[2:] for a, b in cuts if len(b) > 1}
+    edits |= {a + c + b[1:] for a, b in cuts if b for c in LETTERS}
+    edits |= {a + c + b for a, b in cuts for c in LETTERS}
+    known = [e for e in edits if e in lexicon.zipf and e != low]
+    if core.isupper():
+        known = [e.upper() for e in known]
+    elif core[0].isupper():
+        known = [e.capitalize() for e in known]
+    return {pre + e + post for e in known}
 
 
 def _known(token: str, lexicon: Lexicon) -> bool:
@@ -131,6 +157,8 @@ class Repairer:
         candidates = {text.strip() for text, _ in beam_decode(window, len(window), self.charset, self.config.beam_width)}
         candidates |= _lookalike_edits(token.text) | _splits(token.text, self.lexicon)
         candidates |= {token.text.upper(), token.text.lower(), token.text.capitalize()}
+        if self.config.lexicon_neighbours:
+            candidates |= _lexicon_neighbours(token.text, self.lexicon)
         return self._best(window, token.text, {c for c in candidates if c and not is_protected(split_edges(c)[1])})
 
     def repair(self, reading: Reading, word_confidences: list[float]) -> tuple[Reading, list[float]]:
