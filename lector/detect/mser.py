@@ -65,7 +65,7 @@ class DetectorConfig:
     max_thinness: float = 15.0           # height / width
     min_fill: float = 0.1                # region pixels / box area: frames and rules fall below
     max_stroke: float = 0.45             # stroke width / T of a solid region: blobs and bars above
-    max_frame_ratio: float = 2.5         # a region this many times taller than the text it holds is a frame; 0: keep
+    max_frame_ratio: float = 2.0         # a region this many times taller than the text it holds is a frame; 0: keep
     # grouping
     # a segment bridges gaps under this many text heights (sroie_dev padded coverage 0.969 at 1.3, 0.972 at 1.5)
     gap_factor: float = 1.5
@@ -273,7 +273,8 @@ def frames_around_text(boxes: np.ndarray, text_height: float, max_ratio: float, 
     glyphs stay: the letters of a word that MSER also found as one blob are about its height
     (ascenders against x-height: at most 1.8x), and so do dot-matrix glyphs, which hold their
     dots but are taller than wide; a frame around a row of text is wider than tall. The text
-    inside keeps its own regions."""
+    inside keeps its own regions. At 2.0 rather than 2.5 or 3.0 (model v7, same run): photos
+    0.8298 / 0.8282 / 0.8243, held-out receipts 0.9029 / 0.9018, forms 0.7655 / 0.7649."""
     h = boxes[:, 3] - boxes[:, 1]
     frames = np.zeros(len(boxes), bool)
     texty = np.nonzero(h >= 0.5 * text_height)[0]
