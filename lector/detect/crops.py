@@ -15,8 +15,8 @@ PAD_LEFT = 0.25  # of the box height
 # The net drops a narrow last glyph (":" "," after a word) when the crop ends right after it: it
 # reads a little behind the ink. Half a text height of page on the right instead of a quarter,
 # model v7, same run: photos 0.8298 -> 0.8325, held-out sroie 0.9029 -> 0.9059, funsd
-# 0.7655 -> 0.7677; three quarters: photos 0.8323, sroie 0.9002 (model v10 on stored word crops, a quarter height of blank added on the right:
-# SROIE words SWA 0.930 -> 0.934).
+# 0.7655 -> 0.7677; three quarters: photos 0.8323, sroie 0.9002. (Model v10 on stored word
+# crops with a quarter height of blank added on the right: SROIE words SWA 0.930 -> 0.934.)
 PAD_RIGHT = 0.5
 
 
