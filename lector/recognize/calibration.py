@@ -75,8 +75,7 @@ def fit_calibration(raw: np.ndarray, correct: np.ndarray, bags: int = 30, grid: 
     raw, correct = np.asarray(raw, float), np.asarray(correct, float)
     points = np.linspace(0.0, 1.0, grid)
     rng = np.random.default_rng(seed)
-    fits = [centred_isotonic(raw[i], correct[i])(points)
-            for i in (rng.integers(0, len(raw), len(raw)) for _ in range(bags))] if bags else \
-        [centred_isotonic(raw, correct)(points)]
+    samples = [rng.integers(0, len(raw), len(raw)) for _ in range(bags)] or [np.arange(len(raw))]
+    fits = [centred_isotonic(raw[i], correct[i])(points) for i in samples]
     table = np.maximum.accumulate(np.mean(fits, axis=0))
     return Calibration(tuple(float(x) for x in points), tuple(float(y) for y in table), fitted_on)

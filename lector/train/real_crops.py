@@ -157,9 +157,12 @@ def recase_word(truth: str, read: str) -> str:
     that lower-case glyphs are capitals would spoil it on every other document. Only clean
     case patterns (lower, Title, UPPER) are taken over; anything else keeps the truth.
     """
-    if truth.casefold() == read.casefold() and (read.islower() or read.istitle() or read.isupper()):
-        return read
-    return truth
+    return read if _agrees(truth, read) else truth
+
+
+def _agrees(truth: str, read: str) -> bool:
+    """The model read the truth word, in a clean case pattern (lower, Title, UPPER)."""
+    return truth.casefold() == read.casefold() and (read.islower() or read.istitle() or read.isupper())
 
 
 def case_is_known(truth: str, read: str) -> bool:
@@ -171,9 +174,7 @@ def case_is_known(truth: str, read: str) -> bool:
     misread in lower case may be printed in lower case: its upper-cased truth would teach
     capitals for lower-case glyphs, so such a crop is better left out.
     """
-    if truth.upper() == truth.lower():
-        return True
-    if truth.casefold() == read.casefold() and (read.islower() or read.istitle() or read.isupper()):
+    if truth.upper() == truth.lower() or _agrees(truth, read):
         return True
     uppers, lowers = sum(c.isupper() for c in read), sum(c.islower() for c in read)
     return truth.isupper() and uppers > lowers
