@@ -278,12 +278,18 @@ def frames_around_text(boxes: np.ndarray, text_height: float, max_ratio: float, 
     h = boxes[:, 3] - boxes[:, 1]
     frames = np.zeros(len(boxes), bool)
     texty = np.nonzero(h >= 0.5 * text_height)[0]
-    wide = (boxes[:, 2] - boxes[:, 0]) >= h
-    for i in np.nonzero((h >= max_ratio * 0.5 * text_height) & wide)[0]:
-        b = boxes[i]
-        kids = texty[(boxes[texty, 0] >= b[0]) & (boxes[texty, 1] >= b[1]) & (boxes[texty, 2] <= b[2])
-                     & (boxes[texty, 3] <= b[3]) & (texty != i)]
-        frames[i] = len(kids) >= min_inside and h[i] > max_ratio * np.median(h[kids])
+    by_left = texty[np.argsort(boxes[texty, 0], kind="stable")]     # kids sorted by left edge
+    kid_boxes, kid_h = boxes[by_left], h[by_left]
+    candidates = np.nonzero((h >= max_ratio * 0.5 * text_height) & ((boxes[:, 2] - boxes[:, 0]) >= h))[0]
+    first = np.searchsorted(kid_boxes[:, 0], boxes[candidates, 0], side="left")
+    last = np.searchsorted(kid_boxes[:, 0], boxes[candidates, 2], side="right")
+    for i, a, z in zip(candidates, first, last):
+        if z - a < min_inside:
+            continue
+        b, near = boxes[i], kid_boxes[a:z]
+        inside = (near[:, 1] >= b[1]) & (near[:, 2] <= b[2]) & (near[:, 3] <= b[3]) & (by_left[a:z] != i)
+        if inside.sum() >= min_inside:
+            frames[i] = h[i] > max_ratio * np.median(kid_h[a:z][inside])
     return frames
 
 
