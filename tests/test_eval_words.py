@@ -179,3 +179,31 @@ def test_recasing_takes_the_models_case_and_leaves_out_words_of_unknown_case():
     assert kept[6] == "tan woon" and changed == 4
     kept_all, _ = recase_labels(truths, reads)
     assert kept_all[5] == "CASHIER" and kept_all[7] == "RM 5"
+
+
+def test_a_word_crop_stops_short_of_the_next_word_on_its_line(tmp_path):
+    """Segments take half a text height of page on the right (blank: segments stand 1.5 heights
+    apart); a word cut from a line takes a quarter, or it would hold its neighbour's first letter."""
+    from lector.eval.dataset import EvalDoc
+    from lector.train.real_crops import truth_crops
+    image, spans = _line_image(["TOTAL", "AMOUNT"], gap=11)          # 11 px: about a third of the height
+    (tmp_path / "images").mkdir()
+    Image.fromarray(image).save(tmp_path / "images" / "line.png")
+    ink_rows = np.flatnonzero((image < 128).any(axis=1))
+    top, bottom = int(ink_rows.min()), int(ink_rows.max()) + 1
+    words = [{"text": text, "box": [lo, top, hi, bottom]} for text, (lo, hi) in zip(("TOTAL", "AMOUNT"), spans)]
+    gt = {"id": "line", "category": "receipt", "width": image.shape[1], "height": image.shape[0],
+          "lines": [{"text": "TOTAL AMOUNT", "box": [spans[0][0], top, spans[1][1], bottom], "poly": None}],
+          "words": words}
+    (tmp_path / "gt").mkdir()
+    (tmp_path / "gt" / "line.json").write_text(json.dumps(gt))
+    doc = load_dataset(tmp_path)[0]
+    assert isinstance(doc, EvalDoc)
+    (first, label), _ = truth_crops(doc, "words")
+    assert label == "TOTAL"
+    height = bottom - top
+    # the crop is the word plus a quarter height each side, and no column of the next word
+    assert first.shape[1] == round(spans[0][1] + 0.25 * height) - round(spans[0][0] - 0.25 * height)
+    assert round(spans[0][1] + 0.25 * height) <= spans[1][0]
+    (line, _), = truth_crops(doc, "lines")
+    assert line.shape[1] == round(spans[1][1] + 0.5 * height) - round(spans[0][0] - 0.25 * height)

@@ -20,10 +20,13 @@ PAD_LEFT = 0.25  # of the box height (0.4, model v11: photos 0.8330 -> 0.8309, h
 PAD_RIGHT = 0.5
 
 
-def padded_box(box: Box, page_width: int, page_height: int) -> Box:
+def padded_box(box: Box, page_width: int, page_height: int, right: float = PAD_RIGHT) -> Box:
+    """The crop box of a detected segment (a run of words with gaps of 1.5 text heights or more
+    around it, so its right margin is blank page). `right`: the share of the height added on
+    the right; a single word cut from a line takes less (its neighbour may stand closer)."""
     h = box.height
     return Box(round(box.x0 - PAD_LEFT * h), round(box.y0 - PAD_Y * h),
-               round(box.x1 + PAD_RIGHT * h), round(box.y1 + PAD_Y * h)).clip(page_width, page_height)
+               round(box.x1 + right * h), round(box.y1 + PAD_Y * h)).clip(page_width, page_height)
 
 
 def cut(grey: np.ndarray, box: Box) -> np.ndarray:

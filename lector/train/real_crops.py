@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 
 from lector.core.geometry import Box
-from lector.detect.crops import cut, dark_on_light, padded_box
+from lector.detect.crops import PAD_LEFT, PAD_RIGHT, cut, dark_on_light, padded_box
 from lector.eval.dataset import EvalDoc, load_dataset, split_of
 from lector.recognize.charset import DEFAULT_CHARSET, normalise_text
 from lector.recognize.preprocess import normalise_crop
@@ -40,8 +40,11 @@ def truth_crops(doc: EvalDoc, level: str = "lines", charset: str = DEFAULT_CHARS
         return []
     pairs = (split_words(grey, doc, charset) if level == "split-words"
              else _truth_boxes(doc.lines if level == "lines" else doc.words, charset))
+    # a word's neighbour on its line may stand a third of a text height away: words take a
+    # quarter on the right, as on the left (with half, v11 read SROIE words 0.933 -> 0.906)
+    right = PAD_RIGHT if level == "lines" else PAD_LEFT
     return [(crop, text) for box, text in pairs
-            for crop in [dark_on_light(cut(grey, padded_box(box, grey.shape[1], grey.shape[0])))] if crop.size]
+            for crop in [dark_on_light(cut(grey, padded_box(box, grey.shape[1], grey.shape[0], right)))] if crop.size]
 
 
 def _truth_boxes(items, charset: str) -> list[tuple[Box, str]]:
