@@ -159,6 +159,33 @@ def test_real_camera_blurs_real_crops_at_their_size_reproducibly(tiny_data):
     assert all(torch_equal(x, y) for x, y in zip(first, second))
     assert not torch_equal(first[0], sharp[0]) and torch_equal(first[1], sharp[1])
 
+def test_stronger_camera_blur_and_shake_and_synthetic_camera_crops(tiny_data):
+    """`camera_blur` widens the blur, `camera_motion` shakes crops (blurrier still, the same on
+    resume); `synth_camera` photographs stored synthetic crops too, leaving the default draw alone."""
+    from lector.train.data import BatchStream, CropSet, camera_crop
+    crops, labels = load_shards(tiny_data, limit=64)
+    crop = next(c for c, t in zip(crops, labels) if len(t) >= 3)
+
+    def sharpness(image: np.ndarray) -> float:
+        return float(np.abs(np.diff(image.astype(np.float64), axis=1)).mean())
+
+    seeds = range(12)
+    gentle = np.mean([sharpness(camera_crop(crop, np.random.default_rng(s))) for s in seeds])
+    strong = np.mean([sharpness(camera_crop(crop, np.random.default_rng(s), (1.0, 1.5))) for s in seeds])
+    shaken = np.mean([sharpness(camera_crop(crop, np.random.default_rng(s), (1.0, 1.5), 1.0)) for s in seeds])
+    assert shaken < strong < gentle
+    assert np.array_equal(camera_crop(crop, np.random.default_rng(3), (1.0, 1.5), 1.0),
+                          camera_crop(crop, np.random.default_rng(3), (1.0, 1.5), 1.0))
+
+    synth = CropSet(crops, labels, TrainConfig().charset, 16)
+    photographed = BatchStream(synth, None, real_ratio=0.0, seed=0, total_steps=10, synth_camera=1.0)
+    again = BatchStream(synth, None, real_ratio=0.0, seed=0, total_steps=10, synth_camera=1.0)
+    plain = BatchStream(synth, None, real_ratio=0.0, seed=0, total_steps=10)
+    first, second, sharp = photographed.batch(4), again.batch(4), plain.batch(4)
+    assert all(torch_equal(x, y) for x, y in zip(first, second))
+    assert not torch_equal(first[0], sharp[0]) and torch_equal(first[1], sharp[1])
+
+
 
 def test_pad_jitter_widens_some_batches_with_background_reproducibly(tiny_data):
     from lector.train.data import BatchStream, CropSet

@@ -51,6 +51,9 @@ class TrainConfig:
     precision: str = "auto"      # "auto": bf16 autocast on CUDA and on CPUs with native bf16; "fp32"; "bf16"
     real_jitter: float = 0.0     # share of real crops re-framed, stretched and re-lit each draw (data.jitter_crop)
     real_camera: float = 0.0     # share of real crops imaged small and blurred as by a phone (data.camera_crop)
+    synth_camera: float = 0.0    # the same for stored synthetic crops (on top of their own distortions)
+    camera_blur: tuple[float, float] = (0.3, 0.9)   # Gaussian sigma range of those camera crops, px at their size
+    camera_motion: float = 0.0   # share of camera crops also shaken (data.camera_crop)
     pad_jitter: float = 0.0      # share of batches padded wider than their widest crop (BatchStream.extra_width)
     eval_every: int = 500
     checkpoint_every: int = 200
@@ -174,7 +177,9 @@ def train(cfg: TrainConfig, stop_after: int | None = None) -> Path:
     val_sets = {name: s for name, d in (("synth", cfg.val_synth_dir), ("real", cfg.val_real_dir)) if d
                 for s in [_load_sets([d], cfg.charset, 64)] if s}
     stream = BatchStream(synth, real, cfg.real_ratio, cfg.seed, cfg.steps, real_jitter=cfg.real_jitter,
-                         pad_jitter=cfg.pad_jitter, real_camera=cfg.real_camera)
+                         pad_jitter=cfg.pad_jitter, real_camera=cfg.real_camera,
+                         camera_blur=tuple(cfg.camera_blur), camera_motion=cfg.camera_motion,
+                         synth_camera=cfg.synth_camera)
 
     device = pick_device(cfg.device)
     mixed_precision = use_bf16(cfg.precision, device)     # bf16 autocast: no loss scaling needed
