@@ -15,7 +15,8 @@ import cv2
 import numpy as np
 
 from lector.core.document import Document, Line, Page, Word
-from lector.detect.crops import CHOP_WIDTH, chop_box, cut, dark_on_light, needs_straightening, padded_box, straighten
+from lector.detect.crops import (CHOP_WIDTH, chop_box, cut, dark_on_light, needs_straightening, padded_box,
+                                 split_by_polarity, straighten)
 from lector.detect.mser import DetectorConfig, detect_lines
 from lector.io.load import PageImage, image_from_array, iter_pages
 from lector.photo.orientation import OrientationClassifier, OrientationConfig
@@ -39,6 +40,7 @@ class PipelineConfig:
     page_min_word_chars: int = 3      # a page without a word this long (letters/digits) is read as empty; 0: off
     chop_width: int = CHOP_WIDTH      # crops wider than this (px at the net's input height) are read in pieces
     straighten: bool = True           # resample the crop of a sloped row level before reading (detect.crops)
+    split_polarity: bool = True       # a segment with light and dark words is read as runs of one polarity
     rectify: RectifyConfig | None = field(default_factory=RectifyConfig)   # None: read the image as it is
     orientation: OrientationConfig | None = field(default_factory=OrientationConfig)  # None: never turn pages
 
@@ -86,7 +88,7 @@ class LectorEngine:
         pieces: list[np.ndarray] = []
         segments = []          # (line number, crop box, crop, chops, index of its first piece)
         for line_no, text_line in enumerate(text_lines):
-            for segment in text_line.segments:
+            for segment in (run for whole in text_line.segments for run in self._polarity_runs(grey, whole)):
                 box = padded_box(segment.box, width, height)
                 crop = dark_on_light(cut(grey, box))
                 if crop.size == 0:
@@ -119,6 +121,9 @@ class LectorEngine:
         return Page(index=index, width=width, height=height, lines=lines, dpi=dpi,
                     seconds=time.perf_counter() - started,
                     meta={"engine": self.name, "model": str(self.config.recognizer.model_path.name)})
+
+    def _polarity_runs(self, grey: np.ndarray, segment):
+        return split_by_polarity(grey, segment) if self.config.split_polarity else (segment,)
 
     def read_document(self, pages: list[PageImage] | object, source: str = "") -> Document:
         return Document(pages=tuple(self.read_page(p.image, p.index, p.dpi) for p in pages),

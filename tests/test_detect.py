@@ -13,7 +13,8 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from lector.core.geometry import Box, boxes_to_array, pairwise_iou, union_all
-from lector.detect.crops import chop_box, cut, needs_straightening, padded_box, straighten
+from lector.detect.crops import (chop_box, cut, is_light_on_dark, needs_straightening, padded_box, split_by_polarity,
+                                 straighten)
 from lector.detect.debug import LINE_COLOUR, REGION_COLOUR, SEGMENT_COLOUR, WORD_COLOUR, debug_picture
 from lector.detect.mser import (DetectorConfig, connected_labels, detect_lines, detect_page, estimate_skew,
                                 estimate_text_height, row_share, split_stacked_rows,
@@ -161,6 +162,36 @@ def test_a_frame_drawn_close_around_text_does_not_make_its_crop_tall():
         assert segment.box.height < 1.4 * text.height, (segment.box, text)
     kept_frames = _segments(detect_lines(grey, DetectorConfig(max_frame_ratio=0)))
     assert max(s.box.height for s in kept_frames) > 2 * max(t.height for t in text_boxes)
+
+
+def _total_band(amount_ink: int) -> tuple[np.ndarray, Box, Box]:
+    """An invoice's TOTAL band: the label light on dark grey, the amount darker still."""
+    page = Image.new("L", (700, 160), 250)
+    draw = ImageDraw.Draw(page)
+    draw.rectangle((30, 40, 660, 120), fill=80)
+    font = ImageFont.truetype(SANS, 34)
+    draw.text((70, 60), "TOTAL", font=font, fill=240)
+    draw.text((205, 60), "$ 4.67", font=font, fill=amount_ink)
+    label, amount = (Box(*draw.textbbox((x, 60), t, font=font)) for x, t in ((70, "TOTAL"), (205, "$ 4.67")))
+    return cv2.GaussianBlur(np.asarray(page), (0, 0), 0.8), label, amount
+
+
+def test_a_segment_of_light_and_dark_words_is_read_as_runs_of_one_polarity():
+    """Read as one crop, the band is inverted for its light label and the dark amount turns
+    into faint light print; split, each run is turned dark-on-light by itself."""
+    grey, label, amount = _total_band(amount_ink=25)
+    segment = next(s for s in _segments(detect_lines(grey)) if s.box.intersection(amount) > 0.5 * amount.area)
+    assert segment.box.intersection(label) > 0.5 * label.area        # one segment holds both
+    runs = split_by_polarity(grey, segment)
+    assert len(runs) == 2
+    assert runs[0].box.intersection(label) > 0.8 * label.area and runs[0].box.intersection(amount) == 0
+    assert runs[1].box.intersection(amount) > 0.8 * amount.area and runs[1].box.intersection(label) == 0
+    assert is_light_on_dark(cut(grey, padded_box(runs[0].box, 700, 160)))
+    assert not is_light_on_dark(cut(grey, padded_box(runs[1].box, 700, 160)))
+    # both light: one crop, as before
+    same, _, _ = _total_band(amount_ink=240)
+    whole = next(s for s in _segments(detect_lines(same)) if s.box.intersection(label) > 0.5 * label.area)
+    assert split_by_polarity(same, whole) == (whole,)
 
 
 def test_frames_are_told_from_words_that_touch():
