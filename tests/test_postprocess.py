@@ -123,6 +123,25 @@ def test_a_known_word_one_edit_away_is_taken_where_the_net_allows_it():
     assert with_neighbours.repair(sure, [0.7])[0].text == "Chrnstmas"
 
 
+def test_a_price_point_or_label_colon_the_net_nearly_read_is_restored():
+    """A blurred photo's decimal point or colon gets a little under half of its steps: greedy
+    decoding drops it, the repair puts it back; where the net saw nothing there, nothing is added."""
+    lexicon = Lexicon.load()
+    repairer = Repairer(lexicon, DEFAULT_CHARSET, RepairConfig(keep_above=0.9))
+    faint_point = _reading(_spelled("8") + [{"": 0.55, ".": 0.45}] + _spelled("30"))
+    assert faint_point.text == "830"
+    assert repairer.repair(faint_point, [0.7])[0].text == "8.30"
+    faint_colon = _reading(_spelled("Date") + [{"": 0.6, ":": 0.4}, {"": 0.95}])
+    assert faint_colon.text == "Date"
+    assert repairer.repair(faint_colon, [0.7])[0].text == "Date:"
+    # off, confident, or no mark seen: as read
+    off = Repairer(lexicon, DEFAULT_CHARSET, RepairConfig(keep_above=0.9, punctuation_max_loss=0))
+    assert off.repair(faint_point, [0.7])[0].text == "830"
+    assert repairer.repair(faint_point, [0.95])[0].text == "830"
+    for text in ("830", "2457", "Date"):
+        assert repairer.repair(_reading(_spelled(text) + [{"": 0.95}]), [0.7])[0].text == text
+
+
 def test_repair_needs_the_nets_support_and_spares_confident_words_and_data(repairer):
     # "wrld" is one edit from "world", but the net saw no 'o': no evidence, no change
     reading = _reading(_spelled("wrld"))

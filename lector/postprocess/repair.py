@@ -33,6 +33,7 @@ class RepairConfig:
     beam_width: int = 6
     frequency_weight: float = 0.3
     lexicon_neighbours: bool = True   # also try the known words one edit away (words of 4+ letters)
+    punctuation_max_loss: float = 1.0  # nats a small mark the net nearly read may cost (`_punctuation_edits`); 0: off
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +108,20 @@ def _lexicon_neighbours(word: str, lexicon: Lexicon, min_length: int = 4) -> set
     return {pre + e + post for e in known}
 
 
+def _punctuation_edits(word: str) -> set[str]:
+    """The word with the small mark a blurred photo loses: the decimal point of a price
+    ("850" -> "8.50") or a label's colon ("Date" -> "Date:"). Only candidates: the net must have
+    nearly read the mark itself (`RepairConfig.punctuation_max_loss`). Model v11, photos / held-out
+    forms, each alone: decimal point +13 / +0 words, colon +2 / +0; a trailing point ("Apt.")
+    +1 / -12 and a point read as a colon +1 / -2 are not tried."""
+    out = set()
+    if len(word) >= 3 and word.isdigit():
+        out.add(word[:-2] + "." + word[-2:])
+    if word[-1:].isalpha():
+        out.add(word + ":")
+    return out
+
+
 def _known(token: str, lexicon: Lexicon) -> bool:
     return all(lexicon.accepts(part) for part in token.split(" "))
 
@@ -161,6 +176,19 @@ class Repairer:
             candidates |= _lexicon_neighbours(token.text, self.lexicon)
         return self._best(window, token.text, {c for c in candidates if c and not is_protected(split_edges(c)[1])})
 
+    def _punctuated(self, reading: Reading, token: _Token) -> str | None:
+        """The token with a mark the net nearly read, if it found one nearly as likely."""
+        if self.config.punctuation_max_loss <= 0:
+            return None
+        window = _window(reading, token.first, token.last)
+        floor = text_log_likelihood(window, token.text, self.charset) - self.config.punctuation_max_loss
+        best, best_ll = None, floor
+        for candidate in _punctuation_edits(token.text):
+            ll = text_log_likelihood(window, candidate, self.charset)
+            if ll >= best_ll:
+                best, best_ll = candidate, ll
+        return best
+
     def repair(self, reading: Reading, word_confidences: list[float]) -> tuple[Reading, list[float]]:
         """The repaired reading, and for each of its words the confidence of the word(s) it came
         from: the bucket was decided on what the net read, so a repaired middle-bucket word stays
@@ -190,6 +218,10 @@ class Repairer:
                 best = self._replacement(reading, token)
                 if best is not None:
                     replaced[k] = best
+            if middle[k] and k not in replaced:
+                marked = self._punctuated(reading, token)
+                if marked is not None:
+                    replaced[k] = marked
         if not replaced:
             return unchanged
         words, floors = [], []
