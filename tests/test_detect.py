@@ -16,7 +16,7 @@ from lector.core.geometry import Box, boxes_to_array, pairwise_iou, union_all
 from lector.detect.crops import (chop_box, cut, is_light_on_dark, needs_straightening, padded_box, split_by_polarity,
                                  straighten)
 from lector.detect.debug import LINE_COLOUR, REGION_COLOUR, SEGMENT_COLOUR, WORD_COLOUR, debug_picture
-from lector.detect.mser import (DetectorConfig, connected_labels, detect_lines, detect_page, estimate_skew,
+from lector.detect.mser import (DetectorConfig, row_extent, connected_labels, detect_lines, detect_page, estimate_skew,
                                 estimate_text_height, row_share, split_stacked_rows,
                                 flatten_illumination)
 from lector.postprocess.assemble import assemble_readings
@@ -160,7 +160,7 @@ def test_a_frame_drawn_close_around_text_does_not_make_its_crop_tall():
     for segment, text in zip(segments, text_boxes):
         assert segment.box.intersection(text) > 0.9 * text.area
         assert segment.box.height < 1.4 * text.height, (segment.box, text)
-    kept_frames = _segments(detect_lines(grey, DetectorConfig(max_frame_ratio=0)))
+    kept_frames = _segments(detect_lines(grey, DetectorConfig(max_frame_ratio=0, max_letter_ratio=0)))
     assert max(s.box.height for s in kept_frames) > 2 * max(t.height for t in text_boxes)
 
 
@@ -192,6 +192,19 @@ def test_a_segment_of_light_and_dark_words_is_read_as_runs_of_one_polarity():
     same, _, _ = _total_band(amount_ink=240)
     whole = next(s for s in _segments(detect_lines(same)) if s.box.intersection(label) > 0.5 * label.area)
     assert split_by_polarity(same, whole) == (whole,)
+
+
+def test_a_tall_member_widens_a_segment_but_does_not_make_it_taller():
+    """Letters 10 px tall (capitals 14, holes and a comma smaller) on one row, and a crease's
+    shade joined to one letter 26 px tall: the box keeps the letters' height."""
+    letters = [[10 * i, 20, 10 * i + 8, 30] for i in range(8)] + [[85, 16, 93, 30], [95, 24, 99, 28], [101, 28, 104, 33]]
+    row = np.array(letters, np.float64)
+    segment = np.array([[0, 16, 104, 33]], np.float64)
+    assert np.array_equal(row_extent(row, np.array([0]), segment, 1.5), segment)      # letters alone: as it was
+    creased = np.vstack([row, [[30, 4, 48, 30]]])
+    box = row_extent(creased, np.array([0]), np.array([[0, 4, 104, 33]], np.float64), 1.5)
+    assert box.tolist() == [[0, 16, 104, 33]]
+    assert row_extent(creased, np.array([0]), np.array([[0, 4, 104, 33]], np.float64), 3.0).tolist() == [[0, 4, 104, 33]]
 
 
 def test_frames_are_told_from_words_that_touch():
