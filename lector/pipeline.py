@@ -40,6 +40,7 @@ class PipelineConfig:
     page_min_word_chars: int = 3      # a page without a word this long (letters/digits) is read as empty; 0: off
     chop_width: int = CHOP_WIDTH      # crops wider than this (px at the net's input height) are read in pieces
     straighten: bool = True           # resample the crop of a sloped row level before reading (detect.crops)
+    drop_lone_marks: bool = True      # a segment read as one mark alone ("*", "/") is kept only above keep_above
     split_polarity: bool = True       # a segment with light and dark words is read as runs of one polarity
     rectify: RectifyConfig | None = field(default_factory=RectifyConfig)   # None: read the image as it is
     orientation: OrientationConfig | None = field(default_factory=OrientationConfig)  # None: never turn pages
@@ -47,6 +48,15 @@ class PipelineConfig:
 
 # with rectification off, orientation alone: no page finding, no deskew, no light
 ORIENTATION_ONLY = RectifyConfig(find_page=False, deskew=False, light="off")
+
+
+def _lone_mark(text: str) -> bool:
+    """One mark that is not a letter or digit, read alone in its crop: on photos of crumpled paper
+    mostly a crease or a speck ("*", "/", "<"), which the net reads with middle confidence.
+    Kept only in the keep bucket. Model v11, same run, held-out: photos 0.8458 -> 0.8486 (no
+    word read right lost), receipts 0.9067 -> 0.9083, forms 0.7736 -> 0.7766."""
+    text = text.strip()
+    return len(text) == 1 and not text.isalnum()
 
 
 def to_grey(image: np.ndarray) -> np.ndarray:
@@ -65,9 +75,9 @@ class LectorEngine:
         self.recognizer = Recognizer(config.recognizer)
         thresholds = self.recognizer.card.get("thresholds", {})
         self.drop_below = thresholds.get("drop_below", 0.35) if config.drop_below is None else config.drop_below
-        keep_above = thresholds.get("keep_above", 0.9) if config.keep_above is None else config.keep_above
+        self.keep_above = thresholds.get("keep_above", 0.9) if config.keep_above is None else config.keep_above
         self.repairer = (Repairer(Lexicon.load(config.lexicon_path), self.recognizer.charset,
-                                  RepairConfig(keep_above=keep_above)) if config.repair else None)
+                                  RepairConfig(keep_above=self.keep_above)) if config.repair else None)
         self.orientation = None if config.orientation is None else OrientationClassifier(config.orientation)
 
     def read_page(self, image: np.ndarray, index: int = 0, dpi: float = 300.0) -> Page:
@@ -109,6 +119,8 @@ class LectorEngine:
             reading = own[0] if len(chops) == 1 else assemble_readings(
                 own, chops, [pieces[first + k].shape[1] for k in range(len(chops))], crop.shape[1])
             # confidence buckets: below drop_below noise; up to keep_above repaired; the rest kept as read
+            if self.config.drop_lone_marks and _lone_mark(reading.text) and reading.confidence < self.keep_above:
+                continue
             confidences = word_confidences(reading, calibrate)
             if self.repairer is not None:
                 reading, confidences = self.repairer.repair(reading, confidences)

@@ -147,3 +147,29 @@ def test_a_page_tilted_anywhere_on_the_circle_is_read_upright(engine, degrees):
     ink = cv2.cvtColor(turned, cv2.COLOR_RGB2GRAY) < 128
     on_ink = [ink[int(w.box.y0):int(w.box.y1) + 1, int(w.box.x0):int(w.box.x1) + 1].any() for w in result.words]
     assert np.mean(on_ink) >= 0.95
+
+
+def test_a_lone_mark_is_kept_only_in_the_keep_bucket():
+    """A crop read as one mark alone ("/", "*") is mostly a crease or a speck on a photo: it is
+    kept only when the net is sure of it; words are not touched."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    from lector.pipeline import PipelineConfig
+
+    font = ImageFont.truetype("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", 26)
+    canvas = Image.new("L", (900, 300), 255)
+    draw = ImageDraw.Draw(canvas)
+    draw.text((40, 40), "Invoice Number 4417", font=font, fill=0)
+    draw.text((40, 200), "Total 12.50", font=font, fill=0)
+    draw.text((700, 120), "/", font=font, fill=0)
+    image = cv2.cvtColor(np.asarray(canvas), cv2.COLOR_GRAY2RGB)
+    plain = dict(rectify=None, orientation=None)
+
+    def read(**config) -> list[str]:
+        return [w.text for w in LectorEngine(PipelineConfig(**plain, **config)).read_page(image).words]
+
+    sure = read()
+    assert "/" in sure and {"Invoice", "Total", "12.50"} <= set(sure)       # read at 0.96: kept
+    strict = read(keep_above=0.999)                                         # now below the keep bucket
+    assert "/" not in strict and [w for w in sure if w != "/"] == strict
+    assert "/" in read(keep_above=0.999, drop_lone_marks=False)
