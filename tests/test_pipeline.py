@@ -150,8 +150,8 @@ def test_a_page_tilted_anywhere_on_the_circle_is_read_upright(engine, degrees):
 
 
 def test_a_lone_mark_is_kept_only_in_the_keep_bucket():
-    """A crop read as one mark alone ("/", "*") is mostly a crease or a speck on a photo: it is
-    kept only when the net is sure of it; words are not touched."""
+    """A crop read as one letter or mark alone ("/", "*", "i") is mostly a crease or a speck on
+    a photo: it is kept only when the net is sure of it; words and lone digits are not touched."""
     from PIL import Image, ImageDraw, ImageFont
 
     from lector.pipeline import PipelineConfig
@@ -162,6 +162,7 @@ def test_a_lone_mark_is_kept_only_in_the_keep_bucket():
     draw.text((40, 40), "Invoice Number 4417", font=font, fill=0)
     draw.text((40, 200), "Total 12.50", font=font, fill=0)
     draw.text((700, 120), "/", font=font, fill=0)
+    draw.text((700, 200), "7", font=font, fill=0)
     image = cv2.cvtColor(np.asarray(canvas), cv2.COLOR_GRAY2RGB)
     plain = dict(rectify=None, orientation=None)
 
@@ -169,7 +170,7 @@ def test_a_lone_mark_is_kept_only_in_the_keep_bucket():
         return [w.text for w in LectorEngine(PipelineConfig(**plain, **config)).read_page(image).words]
 
     sure = read()
-    assert "/" in sure and {"Invoice", "Total", "12.50"} <= set(sure)       # read at 0.96: kept
+    assert {"/", "7", "Invoice", "Total", "12.50"} <= set(sure)              # "/" read at 0.96: kept
     strict = read(keep_above=0.999)                                         # now below the keep bucket
-    assert "/" not in strict and [w for w in sure if w != "/"] == strict
+    assert "/" not in strict and "7" in strict and [w for w in sure if w != "/"] == strict
     assert "/" in read(keep_above=0.999, drop_lone_marks=False)
