@@ -17,7 +17,7 @@ import numpy as np
 from lector.core.document import Document, Line, Page, Word
 from lector.detect.crops import (CHOP_WIDTH, chop_box, cut, dark_on_light, needs_straightening, padded_box,
                                  split_by_polarity, straighten)
-from lector.detect.mser import DetectorConfig, detect_lines
+from lector.detect.mser import DetectorConfig, Segment, detect_lines
 from lector.io.load import PageImage, image_from_array, iter_pages
 from lector.photo.orientation import OrientationClassifier, OrientationConfig
 from lector.photo.rectify import RectifyConfig, page_to_original, rectify
@@ -135,7 +135,7 @@ class LectorEngine:
                     seconds=time.perf_counter() - started,
                     meta={"engine": self.name, "model": str(self.config.recognizer.model_path.name)})
 
-    def _polarity_runs(self, grey: np.ndarray, segment):
+    def _polarity_runs(self, grey: np.ndarray, segment: Segment) -> tuple[Segment, ...]:
         return split_by_polarity(grey, segment) if self.config.split_polarity else (segment,)
 
     def read_document(self, pages: list[PageImage] | object, source: str = "") -> Document:

@@ -19,7 +19,7 @@ from tqdm import tqdm
 from lector.lab.notebook import finish_experiment, start_experiment, sync_metrics
 from lector.recognize.charset import DEFAULT_CHARSET
 from lector.synth.shards import git_revision, load_shards
-from lector.train.data import BatchStream, CropSet, OnTheFlySet
+from lector.train.data import CAMERA_BLUR, BatchStream, CropSet, OnTheFlySet
 from lector.train.model import WordNet, WordNetConfig
 
 
@@ -52,7 +52,7 @@ class TrainConfig:
     real_jitter: float = 0.0     # share of real crops re-framed, stretched and re-lit each draw (data.jitter_crop)
     real_camera: float = 0.0     # share of real crops imaged small and blurred as by a phone (data.camera_crop)
     synth_camera: float = 0.0    # the same for stored synthetic crops (on top of their own distortions)
-    camera_blur: tuple[float, float] = (0.3, 0.9)   # Gaussian sigma range of those camera crops, px at their size
+    camera_blur: tuple[float, float] = CAMERA_BLUR  # Gaussian sigma range of those camera crops, px at their size
     camera_motion: float = 0.0   # share of camera crops also shaken (data.camera_crop)
     pad_jitter: float = 0.0      # share of batches padded wider than their widest crop (BatchStream.extra_width)
     eval_every: int = 500
