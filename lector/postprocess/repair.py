@@ -17,13 +17,16 @@ from dataclasses import dataclass
 import numpy as np
 
 from lector.postprocess.lexicon import Lexicon, has_clean_case, is_protected, split_edges
-from lector.recognize.ctc import Reading, beam_decode, reading_for_text, text_log_likelihood
+from lector.recognize.ctc import Reading, beam_decode, encode_text, reading_for_text, text_log_likelihood
 
 # glyph pairs a recognizer confuses; each is tried as a single substitution, both ways
 LOOKALIKES = (("I", "l"), ("l", "1"), ("I", "1"), ("i", "l"), ("O", "0"), ("o", "0"), ("O", "D"), ("S", "5"),
               ("B", "8"), ("Z", "2"), ("G", "6"), ("rn", "m"), ("cl", "d"), ("vv", "w"), ("ii", "u"),
               ("c", "e"), ("n", "h"), ("u", "v"), ("C", "G"), ("E", "F"), ("P", "R"), ("Q", "O"), ("T", "I"),
               ("M", "W"), ("N", "H"), ("L", "I"), ("K", "X"))
+
+
+MIN_MARK_MASS = 0.1    # of a missing mark's probability over a word's steps, before its likelihood is scored
 
 
 @dataclass(frozen=True)
@@ -177,17 +180,28 @@ class Repairer:
         return self._best(window, token.text, {c for c in candidates if c and not is_protected(split_edges(c)[1])})
 
     def _punctuated(self, reading: Reading, token: _Token) -> str | None:
-        """The token with a mark the net nearly read, if it found one nearly as likely."""
+        """The token with a mark the net nearly read, if it found one nearly as likely. A mark
+        the net gave under `MIN_MARK_MASS` probability summed over the token's steps cannot come
+        within the allowed loss, and is not scored (the forward pass is the repair's cost)."""
         if self.config.punctuation_max_loss <= 0:
             return None
         window = _window(reading, token.first, token.last)
+        candidates = [c for c in _punctuation_edits(token.text) if self._mark_mass(window, c, token.text) >= MIN_MARK_MASS]
+        if not candidates:
+            return None
         floor = text_log_likelihood(window, token.text, self.charset) - self.config.punctuation_max_loss
         best, best_ll = None, floor
-        for candidate in _punctuation_edits(token.text):
+        for candidate in candidates:
             ll = text_log_likelihood(window, candidate, self.charset)
             if ll >= best_ll:
                 best, best_ll = candidate, ll
         return best
+
+    def _mark_mass(self, window: np.ndarray, candidate: str, read: str) -> float:
+        """Probability the net put, summed over `window`, on the one mark `candidate` adds to `read`."""
+        mark = next((c for c in candidate if c not in read), None)
+        index = encode_text(mark, self.charset) if mark else None
+        return float(np.exp(window[:, index[0]]).sum()) if index else 0.0
 
     def repair(self, reading: Reading, word_confidences: list[float]) -> tuple[Reading, list[float]]:
         """The repaired reading, and for each of its words the confidence of the word(s) it came
