@@ -114,7 +114,7 @@ def test_on_the_fly_synthetic_batches_train_and_resume_exactly(tmp_path):
 
 
 def test_real_crop_jitter_redraws_the_frame_and_light_reproducibly(tiny_data):
-    from lector.train.data import BatchStream, CropSet, jitter_crop
+    from lector.train.data import CropSet, jitter_crop
     crops, labels = load_shards(tiny_data, limit=64)
     crop = next(c for c, t in zip(crops, labels) if t)
     a = jitter_crop(crop, np.random.default_rng(3))
@@ -127,64 +127,59 @@ def test_real_crop_jitter_redraws_the_frame_and_light_reproducibly(tiny_data):
 
     real = CropSet(crops, labels, TrainConfig().charset, 16)
     synth = CropSet(crops, labels, TrainConfig().charset, 16)
-    stream = BatchStream(synth, real, real_ratio=1.0, seed=0, total_steps=10, real_jitter=1.0)
-    plain = BatchStream(synth, real, real_ratio=1.0, seed=0, total_steps=10)
-    again = BatchStream(synth, real, real_ratio=1.0, seed=0, total_steps=10, real_jitter=1.0)
-    first, second, unjittered = stream.batch(2), again.batch(2), plain.batch(2)
+    _assert_redrawn_reproducibly(synth, real, 2, real_jitter=1.0)
+
+
+def _sharpness(image: np.ndarray) -> float:
+    return float(np.abs(np.diff(image.astype(np.float64), axis=1)).mean())
+
+
+def _assert_redrawn_reproducibly(synth, real, step: int, **options) -> None:
+    """Batch `step` of a stream with `options` against one without: the same on resume, the
+    images re-drawn, the labels untouched."""
+    from lector.train.data import BatchStream
+    ratio = 1.0 if real is not None else 0.0
+    stream = BatchStream(synth, real, real_ratio=ratio, seed=0, total_steps=10, **options)
+    again = BatchStream(synth, real, real_ratio=ratio, seed=0, total_steps=10, **options)
+    plain = BatchStream(synth, real, real_ratio=ratio, seed=0, total_steps=10)
+    first, second, unchanged = stream.batch(step), again.batch(step), plain.batch(step)
     assert all(torch_equal(x, y) for x, y in zip(first, second))   # a resumed run sees the same batch
-    assert not torch_equal(first[0], unjittered[0])                 # the images are re-drawn
-    assert torch_equal(first[1], unjittered[1])                    # labels untouched
+    assert not torch_equal(first[0], unchanged[0])                  # the images are re-drawn
+    assert torch_equal(first[1], unchanged[1])                     # labels untouched
 
 
 def test_real_camera_blurs_real_crops_at_their_size_reproducibly(tiny_data):
     """`real_camera`: real crops imaged small and blurred as a phone would, same size, same
     draw on resume, labels untouched; sharp edges lose contrast."""
-    from lector.train.data import BatchStream, CropSet, camera_crop
+    from lector.train.data import CropSet, camera_crop
     crops, labels = load_shards(tiny_data, limit=64)
     crop = next(c for c, t in zip(crops, labels) if len(t) >= 3)
     photographed = camera_crop(crop, np.random.default_rng(5))
     assert photographed.shape == crop.shape and photographed.dtype == np.uint8
     assert np.array_equal(photographed, camera_crop(crop, np.random.default_rng(5)))
-
-    def sharpness(image: np.ndarray) -> float:
-        return float(np.abs(np.diff(image.astype(np.float64), axis=1)).mean())
-    assert sharpness(photographed) < 0.9 * sharpness(crop)
+    assert _sharpness(photographed) < 0.9 * _sharpness(crop)
 
     real = CropSet(crops, labels, TrainConfig().charset, 16)
     synth = CropSet(crops, labels, TrainConfig().charset, 16)
-    stream = BatchStream(synth, real, real_ratio=1.0, seed=0, total_steps=10, real_camera=1.0)
-    again = BatchStream(synth, real, real_ratio=1.0, seed=0, total_steps=10, real_camera=1.0)
-    plain = BatchStream(synth, real, real_ratio=1.0, seed=0, total_steps=10)
-    first, second, sharp = stream.batch(3), again.batch(3), plain.batch(3)
-    assert all(torch_equal(x, y) for x, y in zip(first, second))
-    assert not torch_equal(first[0], sharp[0]) and torch_equal(first[1], sharp[1])
+    _assert_redrawn_reproducibly(synth, real, 3, real_camera=1.0)
+
 
 def test_stronger_camera_blur_and_shake_and_synthetic_camera_crops(tiny_data):
     """`camera_blur` widens the blur, `camera_motion` shakes crops (blurrier still, the same on
     resume); `synth_camera` photographs stored synthetic crops too, leaving the default draw alone."""
-    from lector.train.data import BatchStream, CropSet, camera_crop
+    from lector.train.data import CropSet, camera_crop
     crops, labels = load_shards(tiny_data, limit=64)
     crop = next(c for c, t in zip(crops, labels) if len(t) >= 3)
-
-    def sharpness(image: np.ndarray) -> float:
-        return float(np.abs(np.diff(image.astype(np.float64), axis=1)).mean())
-
     seeds = range(12)
-    gentle = np.mean([sharpness(camera_crop(crop, np.random.default_rng(s))) for s in seeds])
-    strong = np.mean([sharpness(camera_crop(crop, np.random.default_rng(s), (1.0, 1.5))) for s in seeds])
-    shaken = np.mean([sharpness(camera_crop(crop, np.random.default_rng(s), (1.0, 1.5), 1.0)) for s in seeds])
+    gentle = np.mean([_sharpness(camera_crop(crop, np.random.default_rng(s))) for s in seeds])
+    strong = np.mean([_sharpness(camera_crop(crop, np.random.default_rng(s), (1.0, 1.5))) for s in seeds])
+    shaken = np.mean([_sharpness(camera_crop(crop, np.random.default_rng(s), (1.0, 1.5), 1.0)) for s in seeds])
     assert shaken < strong < gentle
     assert np.array_equal(camera_crop(crop, np.random.default_rng(3), (1.0, 1.5), 1.0),
                           camera_crop(crop, np.random.default_rng(3), (1.0, 1.5), 1.0))
 
     synth = CropSet(crops, labels, TrainConfig().charset, 16)
-    photographed = BatchStream(synth, None, real_ratio=0.0, seed=0, total_steps=10, synth_camera=1.0)
-    again = BatchStream(synth, None, real_ratio=0.0, seed=0, total_steps=10, synth_camera=1.0)
-    plain = BatchStream(synth, None, real_ratio=0.0, seed=0, total_steps=10)
-    first, second, sharp = photographed.batch(4), again.batch(4), plain.batch(4)
-    assert all(torch_equal(x, y) for x, y in zip(first, second))
-    assert not torch_equal(first[0], sharp[0]) and torch_equal(first[1], sharp[1])
-
+    _assert_redrawn_reproducibly(synth, None, 4, synth_camera=1.0)
 
 
 def test_pad_jitter_widens_some_batches_with_background_reproducibly(tiny_data):
