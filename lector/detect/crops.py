@@ -3,6 +3,7 @@ word net trains on crops cut exactly the way the pipeline cuts them."""
 from __future__ import annotations
 
 import math
+from itertools import groupby
 from dataclasses import dataclass, replace
 
 import cv2
@@ -69,27 +70,17 @@ def split_by_polarity(grey: np.ndarray, segment: Segment) -> tuple[Segment, ...]
         return (segment,)
     light: list[bool | None] = []
     for word, judge in zip(segment.words, judged):
-        if not judge:
-            light.append(None)
-            continue
         pad = WORD_POLARITY_PAD * word.height
-        box = Box(round(word.x0 - pad), round(word.y0 - pad), round(word.x1 + pad),
-                  round(word.y1 + pad)).clip(width, height)
-        patch = cut(grey, box)
-        light.append(patch.size > 0 and is_light_on_dark(patch))
+        patch = cut(grey, Box(round(word.x0 - pad), round(word.y0 - pad), round(word.x1 + pad),
+                              round(word.y1 + pad)).clip(width, height))
+        light.append(patch.size > 0 and is_light_on_dark(patch) if judge else None)
     known = [v for v in light if v is not None]
     if all(known) or not any(known):
         return (segment,)
     current = known[0]
     for k, value in enumerate(light):
-        current = current if value is None else value
-        light[k] = current
-    runs: list[list[Box]] = []
-    for k, word in enumerate(segment.words):
-        if k and light[k] == light[k - 1]:
-            runs[-1].append(word)
-        else:
-            runs.append([word])
+        current = light[k] = current if value is None else value
+    runs = [[word for _, word in run] for _, run in groupby(zip(light, segment.words), key=lambda pair: pair[0])]
     return tuple(replace(segment, box=union_all(run), words=tuple(run)) for run in runs)
 
 

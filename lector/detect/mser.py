@@ -697,7 +697,6 @@ def group_segments(boxes: np.ndarray, level: np.ndarray, text_height: float, con
     words = _reduce_boxes(bx, word_starts)
     word_owner = lab[word_starts]
     seg_boxes = _reduce_boxes(bx, starts)
-    page_fits = fit_rows(bx, lab, len(starts), max_slope=0.5)
     if config.max_letter_ratio:
         seg_boxes = row_extent(bx, starts, seg_boxes, config.max_letter_ratio)
     w = seg_boxes[:, 2] - seg_boxes[:, 0]
@@ -712,7 +711,7 @@ def group_segments(boxes: np.ndarray, level: np.ndarray, text_height: float, con
     index = np.cumsum(keep) - 1
     word_keep = keep[word_owner]
     kept_fits = RowFits(fits.mid_x[keep], fits.mid_y[keep], fits.slope[keep], fits.text_height[keep])
-    page_slope = page_fits.slope
+    page_slope = fit_rows(bx, lab, len(starts), max_slope=0.5).slope
     if label_angle is not None:
         # a segment too short to fit a slope, grouped at another angle than the page's: that angle
         turned = (page_slope == 0) & (label_angle[lab[starts]] != angle)

@@ -111,17 +111,17 @@ def _lexicon_neighbours(word: str, lexicon: Lexicon, min_length: int = 4) -> set
     return {pre + e + post for e in known}
 
 
-def _punctuation_edits(word: str) -> set[str]:
-    """The word with the small mark a blurred photo loses: the decimal point of a price
-    ("850" -> "8.50") or a label's colon ("Date" -> "Date:"). Only candidates: the net must have
-    nearly read the mark itself (`RepairConfig.punctuation_max_loss`). Model v11, photos / held-out
-    forms, each alone: decimal point +13 / +0 words, colon +2 / +0; a trailing point ("Apt.")
-    +1 / -12 and a point read as a colon +1 / -2 are not tried."""
-    out = set()
+def _punctuation_edits(word: str) -> dict[str, str]:
+    """The word with the small mark a blurred photo loses, each with that mark: the decimal point
+    of a price ("850" -> "8.50") or a label's colon ("Date" -> "Date:"). Only candidates: the net
+    must have nearly read the mark itself (`RepairConfig.punctuation_max_loss`). Model v11, photos /
+    held-out forms, each alone: decimal point +13 / +0 words, colon +2 / +0; a trailing point
+    ("Apt.") +1 / -12 and a point read as a colon +1 / -2 are not tried."""
+    out = {}
     if len(word) >= 3 and word.isdigit():
-        out.add(word[:-2] + "." + word[-2:])
+        out[word[:-2] + "." + word[-2:]] = "."
     if word[-1:].isalpha():
-        out.add(word + ":")
+        out[word + ":"] = ":"
     return out
 
 
@@ -186,7 +186,8 @@ class Repairer:
         if self.config.punctuation_max_loss <= 0:
             return None
         window = _window(reading, token.first, token.last)
-        candidates = [c for c in _punctuation_edits(token.text) if self._mark_mass(window, c, token.text) >= MIN_MARK_MASS]
+        candidates = [c for c, mark in _punctuation_edits(token.text).items()
+                      if self._mark_mass(window, mark) >= MIN_MARK_MASS]
         if not candidates:
             return None
         floor = text_log_likelihood(window, token.text, self.charset) - self.config.punctuation_max_loss
@@ -197,10 +198,9 @@ class Repairer:
                 best, best_ll = candidate, ll
         return best
 
-    def _mark_mass(self, window: np.ndarray, candidate: str, read: str) -> float:
-        """Probability the net put, summed over `window`, on the one mark `candidate` adds to `read`."""
-        mark = next((c for c in candidate if c not in read), None)
-        index = encode_text(mark, self.charset) if mark else None
+    def _mark_mass(self, window: np.ndarray, mark: str) -> float:
+        """Probability the net put on `mark`, summed over `window`."""
+        index = encode_text(mark, self.charset)
         return float(np.exp(window[:, index[0]]).sum()) if index else 0.0
 
     def repair(self, reading: Reading, word_confidences: list[float]) -> tuple[Reading, list[float]]:
