@@ -62,5 +62,6 @@ def finetune(real_dirs: list[str], run_dir: str, synth_dirs: list[str], init_fro
                       val_real_dir=val_real_dir, charset=start["charset"], channels=tuple(start["channels"]),
                       lstm_hidden=start["lstm_hidden"], lstm_layers=start.get("lstm_layers", 2), steps=steps, lr=lr, warmup_steps=min(100, steps // 10),
                       init_from=str(init_from), goal=goal or f"fine-tune {init_from} on {', '.join(real_dirs)}",
-                      **{k: v for k, v in overrides.items() if k in known})
+                      **{k: v for k, v in {"paper_zero": start.get("paper_zero", False), **overrides}.items()
+                         if k in known})
     return train(cfg)

@@ -1,6 +1,6 @@
 """Word Deep Net: CNN (BatchNorm) -> 2-layer bidirectional LSTM -> per-step class scores for CTC.
 
-Input (N, 1, 32, W) in [0, 1]; output (T=W/4, N, C) log-probabilities, C = len(charset) + 1
+Input (N, 1, 32, W) in [0, 1], paper 1 and ink 0; output (T=W/4, N, C) log-probabilities, C = len(charset) + 1
 (class 0 = blank). Training-only module: inference runs the exported ONNX file.
 """
 from __future__ import annotations
@@ -18,6 +18,10 @@ class WordNetConfig:
     lstm_hidden: int = 128
     lstm_layers: int = 2
     input_height: int = 32
+    # Shift the input so paper is 0 before the first convolution: its zero padding then frames
+    # the crop with paper. Unshifted, the frame is ink (0), and the net learned to discount ink
+    # at the crop's edge; v11 dropped a word's last narrow mark ("RECEIPT." read "RECEIPT").
+    paper_zero: bool = False
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -43,7 +47,19 @@ class WordNet(nn.Module):
         self.head = nn.Linear(2 * config.lstm_hidden, config.num_classes)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
+        if self.config.paper_zero:
+            images = images - 1.0
         features = self.cnn(images).squeeze(2)          # (N, C, T)
         sequence = features.permute(2, 0, 1)            # (T, N, C)
         hidden, _ = self.rnn(sequence)
         return self.head(hidden).log_softmax(-1)        # (T, N, classes)
+
+
+
+def shift_to_paper_zero(weights: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Weights of a net trained without `paper_zero`, for one with it. Away from the crop's
+    edges the shifted net computes exactly what the old one did (the first BatchNorm's running
+    mean absorbs the shift of the input); only the frame the padding draws changes."""
+    shifted = dict(weights)
+    shifted["cnn.1.running_mean"] = weights["cnn.1.running_mean"] - weights["cnn.0.weight"].sum(dim=(1, 2, 3))
+    return shifted

@@ -20,7 +20,7 @@ from lector.lab.notebook import finish_experiment, start_experiment, sync_metric
 from lector.recognize.charset import DEFAULT_CHARSET
 from lector.synth.shards import git_revision, load_shards
 from lector.train.data import CAMERA_BLUR, BatchStream, CropSet, OnTheFlySet
-from lector.train.model import WordNet, WordNetConfig
+from lector.train.model import WordNet, WordNetConfig, shift_to_paper_zero
 
 
 @dataclass
@@ -39,6 +39,7 @@ class TrainConfig:
     channels: tuple[int, ...] = (16, 32, 64, 64, 128, 160)
     lstm_hidden: int = 128
     lstm_layers: int = 2
+    paper_zero: bool = False     # the net's input shifted so its padding is paper (model.WordNetConfig)
     steps: int = 10000
     batch_size: int = 48
     lr: float = 2e-3
@@ -185,7 +186,8 @@ def train(cfg: TrainConfig, stop_after: int | None = None) -> Path:
     mixed_precision = use_bf16(cfg.precision, device)     # bf16 autocast: no loss scaling needed
     # channels-last convolutions: 1.2x on CPU (oneDNN), no loss on GPU (train_step feeds them so)
     model = WordNet(WordNetConfig(num_classes=len(cfg.charset) + 1, channels=tuple(cfg.channels),
-                                  lstm_hidden=cfg.lstm_hidden, lstm_layers=cfg.lstm_layers)).to(device, memory_format=torch.channels_last)
+                                  lstm_hidden=cfg.lstm_hidden, lstm_layers=cfg.lstm_layers,
+                                  paper_zero=cfg.paper_zero)).to(device, memory_format=torch.channels_last)
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     ctc = torch.nn.CTCLoss(blank=0, zero_infinity=True)
     start_step = 0
@@ -196,7 +198,11 @@ def train(cfg: TrainConfig, stop_after: int | None = None) -> Path:
         optimizer.load_state_dict(state["optimizer"])
         start_step = state["step"]
     elif cfg.init_from:
-        model.load_state_dict(torch.load(cfg.init_from, weights_only=False, map_location=device)["model"])
+        start = torch.load(cfg.init_from, weights_only=False, map_location=device)
+        weights = start["model"]
+        if cfg.paper_zero and not start["config"].get("paper_zero", False):
+            weights = shift_to_paper_zero(weights)
+        model.load_state_dict(weights)
     run_config = {**asdict(cfg), "git": git_revision(), "started": time.strftime("%Y-%m-%dT%H:%M:%S"),
                   "device_used": str(device), "bf16": mixed_precision}
     (run_dir / "config.json").write_text(json.dumps(run_config, indent=2))
