@@ -62,6 +62,35 @@ def test_onnx_matches_pytorch_on_random_inputs(tiny_model):
         assert np.abs(got - expected).max() < 1e-4
 
 
+
+def test_paper_zero_frames_the_crop_in_paper_and_converts_older_weights(tiny_model):
+    import copy
+    from dataclasses import replace
+
+    from lector.train.model import WordNet, shift_to_paper_zero
+
+    model = copy.deepcopy(tiny_model[0])
+    torch.manual_seed(1)
+    for norm in (m for m in model.cnn if isinstance(m, torch.nn.BatchNorm2d)):   # stats as after training
+        norm.running_mean.uniform_(-0.5, 0.5)
+        norm.running_var.uniform_(0.5, 2.0)
+    shifted = WordNet(replace(model.config, paper_zero=True)).eval()
+    shifted.load_state_dict(shift_to_paper_zero(model.state_dict()))
+    paper = torch.ones(1, 1, 32, 64)
+    with torch.no_grad():
+        first = slice(0, 3)     # the first convolution, its BatchNorm and ReLU
+        old, new = model.cnn[first](paper)[0], shifted.cnn[first](paper - 1.0)[0]
+        # blank paper: the same first features at the edges as inside only when the padding is paper
+        assert (new - new[:, 16:17, 32:33]).abs().max() < 1e-5
+        assert (old - old[:, 16:17, 32:33]).abs().max() > 1e-3
+        words = torch.rand(2, 1, 32, 96)
+        # away from the edges the first layer computes what it did (deeper layers see the
+        # crop's top and bottom rows everywhere: the converted net needs some training)
+        inside = (..., slice(1, -1), slice(1, -1))
+        assert torch.allclose(model.cnn[first](words)[inside], shifted.cnn[first](words - 1.0)[inside], atol=1e-5)
+        assert shifted(words).shape == model(words).shape
+
+
 def test_recognizer_reads_metadata_and_keeps_input_order(tiny_model):
     _, path = tiny_model
     recognizer = Recognizer(RecognizerConfig(model_path=path))
