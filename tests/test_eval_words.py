@@ -167,16 +167,18 @@ def test_split_words_box_funsd_lines_where_its_truth_words_are():
 
 def test_recasing_takes_the_models_case_and_leaves_out_words_of_unknown_case():
     from lector.train.real_crops import recase_labels
-    truths = ["TOTAL", "DATE:", "12.50", ":", "INVOICE", "CASHIER", "TAN WOON", "RM 5"]
-    reads = ["Total", "Date:", "12.5O", "", "INV0ICE", "cashler", "tan woon", "RM5"]
+    truths = ["TOTAL", "DATE:", "12.50", ":", "INVOICE", "CASHIER", "TAN WOON", "RM 5", "RECEIPT.", "SDN.BHD", "NO:"]
+    reads = ["Total", "Date:", "12.5O", "", "INV0ICE", "cashler", "tan woon", "RM5", "Receipt", "Sdn Bhd.", "No."]
     kept, changed = recase_labels(truths, reads, skip_unsure=True)
     # agreed words take the model's case; words without letters are always safe; an upper-case
     # reading with a misread letter still says the print is upper case
     assert kept[:5] == ["Total", "Date:", "12.50", ":", "INVOICE"]
     # misread in lower case: the print may be lower case, so the crop is left out, as is a
     # line whose reading has a different number of words
-    assert kept[5] is None and kept[7] is None
-    assert kept[6] == "tan woon" and changed == 4
+    assert kept[5] is None and kept[7] is None and kept[9] is None
+    # a mark the model missed or misread does not hide the case of the letters it read
+    assert kept[8] == "Receipt." and kept[10] == "No:"
+    assert kept[6] == "tan woon" and changed == 6
     kept_all, _ = recase_labels(truths, reads)
     assert kept_all[5] == "CASHIER" and kept_all[7] == "RM 5"
 

@@ -154,18 +154,30 @@ def build_real_crops(dataset_dir: Path, out_dir: Path, level: str = "lines") -> 
 
 
 def recase_word(truth: str, read: str) -> str:
-    """The truth word in the case the model read it, where the two agree case-insensitively.
+    """The truth word in the case the model read it, where the two agree on their letters.
 
     SROIE-style truth is upper-cased even where the receipt prints lower case; teaching the net
     that lower-case glyphs are capitals would spoil it on every other document. Only clean
-    case patterns (lower, Title, UPPER) are taken over; anything else keeps the truth.
+    case patterns (lower, Title, UPPER) are taken over, letter by letter, so a reading that
+    missed a mark still gives its case ("RECEIPT." read "Receipt" -> "Receipt."): those are
+    the crops the net most needs to learn from. Anything else keeps the truth.
     """
-    return read if _agrees(truth, read) else truth
+    if not _agrees(truth, read):
+        return truth
+    cases = iter(c for c in read if c.isalpha())
+    return "".join(next(cases) if c.isalpha() else c for c in truth)
+
+
+def _letters(text: str) -> str:
+    return "".join(c for c in text if c.isalpha())
 
 
 def _agrees(truth: str, read: str) -> bool:
-    """The model read the truth word, in a clean case pattern (lower, Title, UPPER)."""
-    return truth.casefold() == read.casefold() and (read.islower() or read.istitle() or read.isupper())
+    """The model read the truth word's letters (marks and digits aside), in a clean case
+    pattern (lower, Title, UPPER)."""
+    letters = _letters(truth)
+    return (bool(letters) and letters.casefold() == _letters(read).casefold()
+            and (read.islower() or read.istitle() or read.isupper()))
 
 
 def case_is_known(truth: str, read: str) -> bool:
