@@ -38,7 +38,7 @@ def assemble_readings(pieces: Sequence[Reading], chops: Sequence[Chop], piece_wi
     if len(pieces) == 1:
         return pieces[0]
     confidence = min(p.confidence for p in pieces)
-    reference = next(((w, p.steps) for p, w in zip(pieces, piece_widths) if p.steps > 0), None)
+    reference = next(((w, p.crop_steps) for p, w in zip(pieces, piece_widths) if p.crop_steps > 0), None)
     if reference is None:
         return Reading(text="", confidence=confidence, chars=(), steps=0)
     whole_step = reference[0] / reference[1]                  # crop px per time step
@@ -68,9 +68,9 @@ def assemble_readings(pieces: Sequence[Reading], chops: Sequence[Chop], piece_wi
 
 def _place(reading: Reading, chop: Chop, width: int) -> list[tuple[CharSpan, float, float]]:
     """Each character of a piece with its start and end in the whole crop's pixels."""
-    if reading.steps == 0:
+    if reading.crop_steps <= 0:
         return []
-    step = width / reading.steps
+    step = width / reading.crop_steps
     return [(span, chop.offset + span.t_start * step, chop.offset + (span.t_end + 1) * step) for span in reading.chars]
 
 

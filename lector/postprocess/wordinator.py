@@ -47,12 +47,12 @@ def words_from_reading(reading: Reading, crop: np.ndarray, crop_box: Box, calibr
     """Words with page boxes. `crop` is the grey crop (dark on light) cut at `crop_box`;
     `calibrate` maps the raw word confidence to the calibrated one the buckets use."""
     groups = _split_words(reading.chars)
-    if not groups or reading.steps == 0:
+    if not groups or reading.crop_steps <= 0:
         return []
     crop_w = crop.shape[1]
-    px_per_step = crop_w / reading.steps       # the crop is resized whole to steps * stride columns
+    px_per_step = crop_w / reading.crop_steps   # the crop is resized whole to steps * stride columns
     centres = [(c.t_start + c.t_end) / 2 for c in reading.chars]
-    pitch = (centres[-1] - centres[0]) / (len(centres) - 1) if len(centres) > 1 else reading.steps / 2
+    pitch = (centres[-1] - centres[0]) / (len(centres) - 1) if len(centres) > 1 else reading.crop_steps / 2
     _, ink = cv2.threshold(crop, 0, 1, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU) if crop.size else (0, None)
     column_ink = ink.sum(axis=0) if ink is not None else None
     words = []
@@ -64,7 +64,8 @@ def words_from_reading(reading: Reading, crop: np.ndarray, crop_box: Box, calibr
             lo = max(lo, (groups[k - 1][-1].t_end + 1) * px_per_step)
         if k + 1 < len(groups):
             hi = min(hi, groups[k + 1][0].t_start * px_per_step)
-        lo, hi = int(max(0, np.floor(lo))), int(min(crop_w, np.ceil(hi)))
+        # (a mark the net emitted in its tail, after the crop, belongs to the crop's right end)
+        lo, hi = int(min(max(0, np.floor(lo)), crop_w - 1)), int(min(crop_w, np.ceil(hi)))
         if column_ink is not None and hi > lo:
             cols = np.nonzero(column_ink[lo:hi] > 0)[0]
             if len(cols):

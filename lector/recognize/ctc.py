@@ -30,7 +30,9 @@ class CharSpan:
 
 @dataclass(frozen=True, slots=True)
 class Reading:
-    """The recognizer's output for one crop. `steps` is the number of valid time steps.
+    """The recognizer's output for one crop. `steps` is the number of valid time steps, the
+    last `tail` of them blank paper the net appends after every crop (`crop_steps` cover the
+    crop itself; a character the net emits in the tail belongs to the crop's right end).
 
     `log_probs` (steps, classes) is the net's output for this crop, kept for rescoring;
     None where the reading was assembled from pieces.
@@ -41,6 +43,11 @@ class Reading:
     chars: tuple[CharSpan, ...]
     steps: int
     log_probs: np.ndarray | None = field(default=None, compare=False, repr=False)
+    tail: int = 0
+
+    @property
+    def crop_steps(self) -> int:
+        return self.steps - self.tail
 
 
 def path_confidence(char_probabilities: list[float], weakest_step: float) -> float:
@@ -53,8 +60,9 @@ def path_confidence(char_probabilities: list[float], weakest_step: float) -> flo
     return float(np.sqrt(char_conf * weakest_step))
 
 
-def greedy_decode(log_probs: np.ndarray, steps: int, charset: str) -> Reading:
-    """Decode one crop's (T, C) log-probabilities (first `steps` valid): best class per step."""
+def greedy_decode(log_probs: np.ndarray, steps: int, charset: str, tail: int = 0) -> Reading:
+    """Decode one crop's (T, C) log-probabilities (first `steps` valid, the last `tail` of
+    them appended paper): best class per step."""
     lp = log_probs[:steps]
     best = lp.argmax(axis=1)
     best_lp = lp[np.arange(len(best)), best]
@@ -70,7 +78,7 @@ def greedy_decode(log_probs: np.ndarray, steps: int, charset: str) -> Reading:
         prev = cls
     weakest = float(np.exp(best_lp.min())) if len(best_lp) else 0.0
     return Reading(text="".join(c.char for c in chars), chars=tuple(chars), steps=int(steps), log_probs=lp,
-                   confidence=path_confidence([c.probability for c in chars], weakest))
+                   confidence=path_confidence([c.probability for c in chars], weakest), tail=tail)
 
 
 @lru_cache(maxsize=8)
@@ -175,7 +183,7 @@ def reading_for_text(reading: Reading, text: str, charset: str) -> Reading | Non
         return None
     weakest = min((c.probability for c in spans), default=reading.confidence)
     return Reading(text=text, chars=spans, steps=reading.steps, log_probs=reading.log_probs,
-                   confidence=path_confidence([c.probability for c in spans], weakest))
+                   confidence=path_confidence([c.probability for c in spans], weakest), tail=reading.tail)
 
 
 def _logadd(a: float, b: float) -> float:
@@ -224,9 +232,9 @@ def beam_decode(log_probs: np.ndarray, steps: int, charset: str, beam_width: int
     return sorted(results, key=lambda r: -r[1])
 
 
-def beam_reading(log_probs: np.ndarray, steps: int, charset: str, beam_width: int = 8) -> Reading:
+def beam_reading(log_probs: np.ndarray, steps: int, charset: str, beam_width: int = 8, tail: int = 0) -> Reading:
     """A Reading whose text is the beam search's best, aligned back onto the time steps."""
-    greedy = greedy_decode(log_probs, steps, charset)
+    greedy = greedy_decode(log_probs, steps, charset, tail)
     best_text = beam_decode(log_probs, steps, charset, beam_width)[0][0]
     if best_text == greedy.text:
         return greedy

@@ -49,6 +49,8 @@ class Recognizer:
         self.charset = meta["charset"]
         self.input_height = int(meta.get("input_height", 32))
         self.time_stride = int(meta.get("time_stride", 4))
+        # steps of paper the net appends after each crop (its architecture says; older nets none)
+        self.tail_steps = int(json.loads(meta.get("architecture", "{}")).get("tail_steps", 0))
         self.card = json.loads(meta.get("card", "{}"))
         self.calibration = Calibration.from_card(self.card) if config.calibrated else Calibration()
         self.config = config
@@ -60,11 +62,13 @@ class Recognizer:
         return self.session.run(None, {"images": batch})[0]
 
     def decode(self, log_probs: np.ndarray, steps: int) -> Reading:
-        """One crop's reading; its confidence calibrated where the model card says how."""
+        """One crop's reading from its `steps` steps and the net's tail after them; its
+        confidence calibrated where the model card says how."""
+        steps += self.tail_steps
         if self.config.decoder == "beam":
-            reading = beam_reading(log_probs, steps, self.charset, self.config.beam_width)
+            reading = beam_reading(log_probs, steps, self.charset, self.config.beam_width, self.tail_steps)
         else:
-            reading = greedy_decode(log_probs, steps, self.charset)
+            reading = greedy_decode(log_probs, steps, self.charset, self.tail_steps)
         return replace(reading, confidence=float(self.calibration(reading.confidence)))
 
     def read(self, crops: list[np.ndarray]) -> list[Reading]:

@@ -23,7 +23,7 @@ def read_crops(checkpoint: Path, crop_dir: Path) -> tuple[list, list[str], list[
     texts = [""] * len(crop_set.crops)
     for bucket in crop_set.buckets:
         images, _, lengths, _ = crop_set.collate(bucket)
-        for i, text in zip(bucket, greedy_texts(model(images), lengths, charset)):
+        for i, text in zip(bucket, greedy_texts(model(images), model.output_lengths(lengths), charset)):
             texts[i] = text
     return crop_set.crops, crop_set.labels, texts
 
@@ -62,6 +62,7 @@ def finetune(real_dirs: list[str], run_dir: str, synth_dirs: list[str], init_fro
                       val_real_dir=val_real_dir, charset=start["charset"], channels=tuple(start["channels"]),
                       lstm_hidden=start["lstm_hidden"], lstm_layers=start.get("lstm_layers", 2), steps=steps, lr=lr, warmup_steps=min(100, steps // 10),
                       init_from=str(init_from), goal=goal or f"fine-tune {init_from} on {', '.join(real_dirs)}",
-                      **{k: v for k, v in {"paper_zero": start.get("paper_zero", False), **overrides}.items()
+                      **{k: v for k, v in {"paper_zero": start.get("paper_zero", False),
+                                                 "tail_steps": start.get("tail_steps", 0), **overrides}.items()
                          if k in known})
     return train(cfg)

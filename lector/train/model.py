@@ -10,6 +10,8 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 
+from lector.recognize.preprocess import TIME_STRIDE
+
 
 @dataclass(frozen=True)
 class WordNetConfig:
@@ -22,6 +24,11 @@ class WordNetConfig:
     # the crop with paper. Unshifted, the frame is ink (0), and the net learned to discount ink
     # at the crop's edge; v11 dropped a word's last narrow mark ("RECEIPT." read "RECEIPT").
     paper_zero: bool = False
+    # Steps of blank paper appended after every crop, inside the net (so ONNX and PyTorch agree
+    # and every reader gets them). CTC emits a character a step or two behind its ink: a crop
+    # that ends right after a narrow mark (":" "," ".") leaves it no step to be read in. The
+    # output has this many steps more than W/4, and they count as the crop's.
+    tail_steps: int = 0
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -47,12 +54,18 @@ class WordNet(nn.Module):
         self.head = nn.Linear(2 * config.lstm_hidden, config.num_classes)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
+        if self.config.tail_steps:
+            images = nn.functional.pad(images, (0, TIME_STRIDE * self.config.tail_steps), value=1.0)
         if self.config.paper_zero:
             images = images - 1.0
         features = self.cnn(images).squeeze(2)          # (N, C, T)
         sequence = features.permute(2, 0, 1)            # (T, N, C)
         hidden, _ = self.rnn(sequence)
         return self.head(hidden).log_softmax(-1)        # (T, N, classes)
+
+    def output_lengths(self, input_lengths: torch.Tensor) -> torch.Tensor:
+        """Valid output steps of crops `input_lengths` (W/4) steps wide: the tail is theirs too."""
+        return input_lengths + self.config.tail_steps
 
 
 

@@ -16,7 +16,7 @@ def load_checkpoint_model(checkpoint: Path) -> tuple[WordNet, dict]:
     cfg = state["config"]
     model = WordNet(WordNetConfig(num_classes=len(cfg["charset"]) + 1, channels=tuple(cfg["channels"]),
                                   lstm_hidden=cfg["lstm_hidden"], lstm_layers=cfg.get("lstm_layers", 2),
-                                  paper_zero=cfg.get("paper_zero", False)))
+                                  paper_zero=cfg.get("paper_zero", False), tail_steps=cfg.get("tail_steps", 0)))
     model.load_state_dict(state["model"])
     return model.eval(), state
 
@@ -29,12 +29,13 @@ def publish_checkpoint(checkpoint: Path, out: Path, metrics: dict | None = None,
     card = {"name": out.stem, "run": cfg["run_dir"], "steps": state["step"], "git": run_config.get("git", "unknown"),
             "goal": cfg.get("goal", ""), "architecture": {"channels": cfg["channels"], "lstm_hidden": cfg["lstm_hidden"],
                                                         "lstm_layers": cfg.get("lstm_layers", 2),
-                                                        "paper_zero": cfg.get("paper_zero", False)},
+                                                        "paper_zero": cfg.get("paper_zero", False),
+                                                        "tail_steps": cfg.get("tail_steps", 0)},
             "experiment": getattr(find_run(Path(cfg["run_dir"])), "number", None),
             "training_data": data or [], "metrics": metrics or {}, "thresholds": thresholds or {}}
     # the weights beside the ONNX file: `lector finetune` starts from them
     out.parent.mkdir(parents=True, exist_ok=True)
-    architecture = {"lstm_layers": 2, **{k: cfg[k] for k in ("charset", "channels", "lstm_hidden", "lstm_layers", "paper_zero")
+    architecture = {"lstm_layers": 2, **{k: cfg[k] for k in ("charset", "channels", "lstm_hidden", "lstm_layers", "paper_zero", "tail_steps")
                                             if k in cfg}}
     torch.save({"model": model.state_dict(), "config": architecture}, out.with_suffix(".pt"))
     return export_onnx(model, cfg["charset"], out, card)

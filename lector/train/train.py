@@ -40,6 +40,7 @@ class TrainConfig:
     lstm_hidden: int = 128
     lstm_layers: int = 2
     paper_zero: bool = False     # the net's input shifted so its padding is paper (model.WordNetConfig)
+    tail_steps: int = 0          # steps of paper the net appends after every crop (model.WordNetConfig)
     steps: int = 10000
     batch_size: int = 48
     lr: float = 2e-3
@@ -121,7 +122,7 @@ def evaluate_set(model: WordNet, crop_set: CropSet, charset: str, limit: int = 3
     order = np.random.default_rng(0).permutation(len(crop_set.buckets))
     for bucket in (crop_set.buckets[i] for i in order):
         images, _, input_lengths, _ = crop_set.collate(bucket)
-        texts = greedy_texts(model(images.to(device)).float(), input_lengths, charset)
+        texts = greedy_texts(model(images.to(device)).float(), model.output_lengths(input_lengths), charset)
         for i, text in zip(bucket, texts):
             truth = crop_set.labels[i]
             exact += text == truth
@@ -153,7 +154,7 @@ def train_step(model: WordNet, optimizer: torch.optim.Optimizer, ctc: torch.nn.C
     device = next(model.parameters()).device
     with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=bf16):
         log_probs = model(images.to(device, non_blocking=True).contiguous(memory_format=layout))
-    loss = ctc(log_probs.float(), targets.to(device), input_lengths, target_lengths)
+    loss = ctc(log_probs.float(), targets.to(device), model.output_lengths(input_lengths), target_lengths)
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
     torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
@@ -187,7 +188,7 @@ def train(cfg: TrainConfig, stop_after: int | None = None) -> Path:
     # channels-last convolutions: 1.2x on CPU (oneDNN), no loss on GPU (train_step feeds them so)
     model = WordNet(WordNetConfig(num_classes=len(cfg.charset) + 1, channels=tuple(cfg.channels),
                                   lstm_hidden=cfg.lstm_hidden, lstm_layers=cfg.lstm_layers,
-                                  paper_zero=cfg.paper_zero)).to(device, memory_format=torch.channels_last)
+                                  paper_zero=cfg.paper_zero, tail_steps=cfg.tail_steps)).to(device, memory_format=torch.channels_last)
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     ctc = torch.nn.CTCLoss(blank=0, zero_infinity=True)
     start_step = 0
