@@ -215,6 +215,25 @@ def test_wordinator_boxes_each_word_of_a_rendered_line():
     assert [w.text for w in words_from_reading(again, crop, offset)] == words
 
 
+
+def test_a_mark_read_in_the_nets_tail_is_boxed_at_the_crops_right_end():
+    """A net with `tail_steps` reads past the crop: its last steps are appended paper, and a
+    mark emitted there still belongs inside the crop (at its right end)."""
+    crop = np.full((32, 80), 255, np.uint8)
+    crop[8:24, 10:40] = 0                    # "AB"
+    crop[20:24, 72:76] = 0                   # "." at the very right edge
+    steps = [{"": 0.95}] * 24
+    steps[3], steps[8], steps[22] = {"A": 0.95}, {"B": 0.95}, {".": 0.95}   # "." in the tail
+    lp = np.full((24, len(DEFAULT_CHARSET) + 1), np.log(1e-4), np.float32)
+    for t, step in enumerate(steps):
+        for ch, prob in step.items():
+            lp[t, 0 if ch == "" else DEFAULT_CHARSET.index(ch) + 1] = np.log(prob)
+    reading = greedy_decode(lp, 24, DEFAULT_CHARSET, tail=4)
+    assert reading.text == "AB." and reading.crop_steps == 20
+    word, = words_from_reading(reading, crop, Box(0, 0, 80, 32))
+    assert word.text == "AB." and word.box.x0 == 10 and word.box.x1 == 76
+
+
 def test_page_gate_empties_pages_of_isolated_specks_only():
     from lector.core.document import Line, Word
     from lector.postprocess.page_gate import gate_page
