@@ -332,9 +332,15 @@ def cmd_eval_words(args) -> int:
     from lector.eval.words import evaluate_words, format_word_table, plot_word_eval, plot_paths
     from lector.recognize.recognizer import Recognizer, RecognizerConfig
     model = {"model_path": Path(args.model)} if args.model else {}
-    recognizer = Recognizer(RecognizerConfig(**model, threads=args.threads))
-    reports = [evaluate_words(Path(d), recognizer, limit=args.limit, case_insensitive=not args.exact_case)
-               for d in args.dirs]
+    recognizer = Recognizer(RecognizerConfig(**model, threads=args.threads, decoder=args.decoder))
+    repairer = None
+    if args.repair:
+        from lector.postprocess.lexicon import Lexicon
+        from lector.postprocess.repair import Repairer, RepairConfig
+        keep_above = float(recognizer.card.get("thresholds", {}).get("keep_above", RepairConfig.keep_above))
+        repairer = Repairer(Lexicon.load(), recognizer.charset, RepairConfig(keep_above=keep_above))
+    reports = [evaluate_words(Path(d), recognizer, limit=args.limit, case_insensitive=not args.exact_case,
+                              repairer=repairer) for d in args.dirs]
     print(format_word_table(reports))
     if args.plot:
         for report, png in zip(reports, plot_paths(Path(args.plot), reports)):
@@ -547,6 +553,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--exact-case", action="store_true",
                    help="count a reading correct only in the exact case (precision/recall, calibration)")
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--decoder", choices=("greedy", "beam"), default="greedy")
+    p.add_argument("--repair", action="store_true",
+                   help="repair each reading against the lexicon as the pipeline repairs a page's words")
     p.add_argument("--plot", help="PNG of the curves (several DIRs: one per DIR, its name appended)")
     p.add_argument("--json")
     p.set_defaults(func=cmd_eval_words)

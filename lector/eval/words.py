@@ -129,11 +129,13 @@ def reliability(correct: np.ndarray, confidence: np.ndarray) -> dict:
 
 
 def evaluate_words(crop_dir: Path, recognizer, limit: int | None = None, case_insensitive: bool = True,
-                   progress: bool = True) -> WordEvalReport:
+                   progress: bool = True, repairer=None) -> WordEvalReport:
     """Read every crop of `crop_dir` (or a fixed random sample of `limit`) and score the readings.
 
     A sample, not the first `limit`: real crop sets are stored document by document, and the
-    first documents alone would measure a few receipts.
+    first documents alone would measure a few receipts. With `repairer` (the pipeline's
+    `lector.postprocess.repair.Repairer`), each reading is repaired against the lexicon as a
+    page's words are, and the set is named with "+repair"; crops/s stays the net's alone.
     """
     crops, labels = load_shards(Path(crop_dir))
     if not crops:
@@ -149,7 +151,12 @@ def evaluate_words(crop_dir: Path, recognizer, limit: int | None = None, case_in
             readings += recognizer.read(chunk)
             seconds += time.perf_counter() - t0
             bar.update(len(chunk))
-    return score_readings(crop_set_name(crop_dir), labels, [r.text for r in readings],
+    name = crop_set_name(crop_dir)
+    if repairer is not None:
+        from lector.postprocess.wordinator import word_confidences
+        readings = [repairer.repair(r, word_confidences(r, recognizer.calibration))[0] for r in readings]
+        name += "+repair"
+    return score_readings(name, labels, [r.text for r in readings],
                           [r.confidence for r in readings], case_insensitive, len(crops) / max(seconds, 1e-9))
 
 
