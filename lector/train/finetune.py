@@ -9,6 +9,7 @@ import torch
 
 from lector.synth.shards import load_shards, write_shard
 from lector.train.data import CropSet
+from lector.train.model import WordNetConfig
 from lector.train.publish import load_checkpoint_model
 from lector.train.real_crops import recase_labels
 from lector.train.train import greedy_texts
@@ -59,10 +60,9 @@ def finetune(real_dirs: list[str], run_dir: str, synth_dirs: list[str], init_fro
     start = torch.load(init_from, weights_only=False, map_location="cpu")["config"]
     known = {f.name for f in fields(TrainConfig)}
     cfg = TrainConfig(run_dir=run_dir, synth_dirs=list(synth_dirs), real_dirs=list(real_dirs), real_ratio=real_ratio,
-                      val_real_dir=val_real_dir, charset=start["charset"], channels=tuple(start["channels"]),
-                      lstm_hidden=start["lstm_hidden"], lstm_layers=start.get("lstm_layers", 2), steps=steps, lr=lr, warmup_steps=min(100, steps // 10),
-                      init_from=str(init_from), goal=goal or f"fine-tune {init_from} on {', '.join(real_dirs)}",
-                      **{k: v for k, v in {"paper_zero": start.get("paper_zero", False),
-                                                 "tail_steps": start.get("tail_steps", 0), **overrides}.items()
-                         if k in known})
+                      val_real_dir=val_real_dir, charset=start["charset"],
+                      steps=steps, lr=lr, warmup_steps=min(100, steps // 10), init_from=str(init_from),
+                      goal=goal or f"fine-tune {init_from} on {', '.join(real_dirs)}",
+                      **{**WordNetConfig.from_settings(start).architecture(),   # the starting net's shape
+                         **{k: v for k, v in overrides.items() if k in known}})
     return train(cfg)

@@ -14,9 +14,7 @@ from lector.train.model import WordNet, WordNetConfig
 def load_checkpoint_model(checkpoint: Path) -> tuple[WordNet, dict]:
     state = torch.load(checkpoint, weights_only=False, map_location="cpu")
     cfg = state["config"]
-    model = WordNet(WordNetConfig(num_classes=len(cfg["charset"]) + 1, channels=tuple(cfg["channels"]),
-                                  lstm_hidden=cfg["lstm_hidden"], lstm_layers=cfg.get("lstm_layers", 2),
-                                  paper_zero=cfg.get("paper_zero", False), tail_steps=cfg.get("tail_steps", 0)))
+    model = WordNet(WordNetConfig.from_settings(cfg))
     model.load_state_dict(state["model"])
     return model.eval(), state
 
@@ -27,15 +25,11 @@ def publish_checkpoint(checkpoint: Path, out: Path, metrics: dict | None = None,
     cfg = state["config"]
     run_config = json.loads((checkpoint.parent / "config.json").read_text()) if (checkpoint.parent / "config.json").exists() else {}
     card = {"name": out.stem, "run": cfg["run_dir"], "steps": state["step"], "git": run_config.get("git", "unknown"),
-            "goal": cfg.get("goal", ""), "architecture": {"channels": cfg["channels"], "lstm_hidden": cfg["lstm_hidden"],
-                                                        "lstm_layers": cfg.get("lstm_layers", 2),
-                                                        "paper_zero": cfg.get("paper_zero", False),
-                                                        "tail_steps": cfg.get("tail_steps", 0)},
+            "goal": cfg.get("goal", ""), "architecture": model.config.architecture(),
             "experiment": getattr(find_run(Path(cfg["run_dir"])), "number", None),
             "training_data": data or [], "metrics": metrics or {}, "thresholds": thresholds or {}}
     # the weights beside the ONNX file: `lector finetune` starts from them
     out.parent.mkdir(parents=True, exist_ok=True)
-    architecture = {"lstm_layers": 2, **{k: cfg[k] for k in ("charset", "channels", "lstm_hidden", "lstm_layers", "paper_zero", "tail_steps")
-                                            if k in cfg}}
-    torch.save({"model": model.state_dict(), "config": architecture}, out.with_suffix(".pt"))
+    torch.save({"model": model.state_dict(), "config": {"charset": cfg["charset"], **model.config.architecture()}},
+               out.with_suffix(".pt"))
     return export_onnx(model, cfg["charset"], out, card)

@@ -186,9 +186,7 @@ def train(cfg: TrainConfig, stop_after: int | None = None) -> Path:
     device = pick_device(cfg.device)
     mixed_precision = use_bf16(cfg.precision, device)     # bf16 autocast: no loss scaling needed
     # channels-last convolutions: 1.2x on CPU (oneDNN), no loss on GPU (train_step feeds them so)
-    model = WordNet(WordNetConfig(num_classes=len(cfg.charset) + 1, channels=tuple(cfg.channels),
-                                  lstm_hidden=cfg.lstm_hidden, lstm_layers=cfg.lstm_layers,
-                                  paper_zero=cfg.paper_zero, tail_steps=cfg.tail_steps)).to(device, memory_format=torch.channels_last)
+    model = WordNet(WordNetConfig.from_settings(asdict(cfg))).to(device, memory_format=torch.channels_last)
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     ctc = torch.nn.CTCLoss(blank=0, zero_infinity=True)
     start_step = 0
