@@ -130,6 +130,25 @@ def test_real_crop_jitter_redraws_the_frame_and_light_reproducibly(tiny_data):
     _assert_redrawn_reproducibly(synth, real, 2, real_jitter=1.0)
 
 
+def test_restroked_real_crops_are_bolder_lighter_or_slanted_reproducibly(tiny_data):
+    from lector.train.data import CropSet, restroke_crop
+    crops, labels = load_shards(tiny_data, limit=64)
+    crop = next(c for c, t in zip(crops, labels) if len(t) >= 3)
+    ink = lambda image: float((image < 128).mean())                 # share of dark pixels
+    bolder = restroke_crop(crop, np.random.default_rng(0), weight=1, slant=0.0)
+    lighter = restroke_crop(crop, np.random.default_rng(0), weight=-1, slant=0.0)
+    assert bolder.shape == lighter.shape == crop.shape and bolder.dtype == np.uint8
+    assert ink(bolder) > ink(crop) > ink(lighter)
+    slanted = restroke_crop(crop, np.random.default_rng(0), weight=0, slant=0.2)
+    assert slanted.shape[0] == crop.shape[0] and slanted.shape[1] > crop.shape[1]   # room for the lean
+    assert abs(ink(slanted) - ink(crop)) < 0.3 * ink(crop)          # the same ink, moved
+    assert np.array_equal(restroke_crop(crop, np.random.default_rng(7)), restroke_crop(crop, np.random.default_rng(7)))
+
+    real = CropSet(crops, labels, TrainConfig().charset, 16)
+    synth = CropSet(crops, labels, TrainConfig().charset, 16)
+    _assert_redrawn_reproducibly(synth, real, 2, real_strokes=1.0)
+
+
 def _sharpness(image: np.ndarray) -> float:
     return float(np.abs(np.diff(image.astype(np.float64), axis=1)).mean())
 

@@ -53,6 +53,7 @@ class TrainConfig:
     precision: str = "auto"      # "auto": bf16 autocast on CUDA and on CPUs with native bf16; "fp32"; "bf16"
     real_jitter: float = 0.0     # share of real crops re-framed, stretched and re-lit each draw (data.jitter_crop)
     real_camera: float = 0.0     # share of real crops imaged small and blurred as by a phone (data.camera_crop)
+    real_strokes: float = 0.0    # share of real crops drawn bolder, lighter or slanted (data.restroke_crop)
     synth_camera: float = 0.0    # the same for stored synthetic crops (on top of their own distortions)
     camera_blur: tuple[float, float] = CAMERA_BLUR  # Gaussian sigma range of those camera crops, px at their size
     camera_motion: float = 0.0   # share of camera crops also shaken (data.camera_crop)
@@ -181,7 +182,7 @@ def train(cfg: TrainConfig, stop_after: int | None = None) -> Path:
     stream = BatchStream(synth, real, cfg.real_ratio, cfg.seed, cfg.steps, real_jitter=cfg.real_jitter,
                          pad_jitter=cfg.pad_jitter, real_camera=cfg.real_camera,
                          camera_blur=tuple(cfg.camera_blur), camera_motion=cfg.camera_motion,
-                         synth_camera=cfg.synth_camera)
+                         synth_camera=cfg.synth_camera, real_strokes=cfg.real_strokes)
 
     device = pick_device(cfg.device)
     mixed_precision = use_bf16(cfg.precision, device)     # bf16 autocast: no loss scaling needed
