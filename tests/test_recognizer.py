@@ -93,11 +93,38 @@ def test_paper_zero_frames_the_crop_in_paper_and_converts_older_weights(tiny_mod
 
 def test_recognizer_reads_metadata_and_keeps_input_order(tiny_model):
     _, path = tiny_model
-    recognizer = Recognizer(RecognizerConfig(model_path=path))
+    recognizer = Recognizer(RecognizerConfig(model_path=path, second_look=()))
     assert recognizer.charset == DEFAULT_CHARSET and recognizer.input_height == 32
     crops = [np.full((20, w), 255, np.uint8) for w in (300, 40, 120)]
     readings = recognizer.read(crops)
     assert [r.steps for r in readings] == [normalise_crop(c).shape[1] // 4 for c in crops]
+
+
+def test_a_doubtful_crop_keeps_its_most_confident_look(tiny_model):
+    """`second_look`: a crop read under `second_look_below` is read again stretched and with
+    paper after it; the most confident reading is kept, with steps that still span the crop
+    (stretched: more steps over the same ink) and the added paper counted as its tail."""
+    from lector.recognize.recognizer import look_again
+    _, path = tiny_model
+    rng = np.random.default_rng(2)
+    crops = [rng.integers(0, 256, (24, w), dtype=np.uint8) for w in (60, 90, 150)]
+    once = Recognizer(RecognizerConfig(model_path=path, calibrated=False, second_look=())).read(crops)
+    looks = ((1.2, 0), (1.1, 2))
+    recognizer = Recognizer(RecognizerConfig(model_path=path, calibrated=False, second_look=looks,
+                                             second_look_below=1.01))
+    kept = recognizer.read(crops)
+    for i, crop in enumerate(crops):
+        norm = normalise_crop(crop)
+        stretched, padded = (recognizer._read_normalised([look_again(norm, scale, paper)], paper)[0]
+                             for scale, paper in looks)
+        best = max([once[i], stretched, padded], key=lambda r: r.confidence)
+        assert kept[i].confidence == pytest.approx(best.confidence) and kept[i].text == best.text
+        assert stretched.crop_steps == look_again(norm, 1.2, 0).shape[1] // 4 > norm.shape[1] // 4
+        assert padded.tail == 2 and padded.crop_steps == look_again(norm, 1.1, 0).shape[1] // 4
+    assert any(k.confidence > o.confidence for k, o in zip(kept, once))    # a look was kept
+    # nothing doubtful: one look only
+    sure = Recognizer(RecognizerConfig(model_path=path, calibrated=False, second_look=looks, second_look_below=0.0))
+    assert [r.log_probs.tobytes() for r in sure.read(crops)] == [r.log_probs.tobytes() for r in once]
 
 
 def test_a_crop_is_batched_only_with_crops_of_nearly_its_width(tiny_model):
@@ -106,9 +133,10 @@ def test_a_crop_is_batched_only_with_crops_of_nearly_its_width(tiny_model):
     _, path = tiny_model
     rng = np.random.default_rng(0)
     short, long_line = (rng.integers(0, 256, (32, w), dtype=np.uint8) for w in (40, 400))
-    alone = Recognizer(RecognizerConfig(model_path=path, calibrated=False)).read([short])[0]
-    limited = Recognizer(RecognizerConfig(model_path=path, calibrated=False, max_padding=0.25))
-    together = Recognizer(RecognizerConfig(model_path=path, calibrated=False, max_padding=None))
+    once = {"calibrated": False, "second_look": ()}
+    alone = Recognizer(RecognizerConfig(model_path=path, **once)).read([short])[0]
+    limited = Recognizer(RecognizerConfig(model_path=path, max_padding=0.25, **once))
+    together = Recognizer(RecognizerConfig(model_path=path, max_padding=None, **once))
     assert limited.read([long_line, short])[1].log_probs.tobytes() == alone.log_probs.tobytes()
     assert together.read([long_line, short])[1].log_probs.tobytes() != alone.log_probs.tobytes()
 
@@ -137,7 +165,8 @@ def test_the_cards_calibration_maps_confidences_and_beam_decoding_is_available(t
     calibrated = Recognizer(RecognizerConfig(model_path=path)).read(crops)
     assert [c.text for c in calibrated] == [r.text for r in raw]
     assert [c.confidence for c in calibrated] == pytest.approx([float(table(r.confidence)) for r in raw])
-    beam = Recognizer(RecognizerConfig(model_path=path, decoder="beam", calibrated=False)).read(crops)
-    assert all(b.steps == r.steps and 0.0 <= b.confidence <= 1.0 for b, r in zip(beam, raw))
+    once = Recognizer(RecognizerConfig(model_path=path, calibrated=False, second_look=())).read(crops)
+    beam = Recognizer(RecognizerConfig(model_path=path, decoder="beam", calibrated=False, second_look=())).read(crops)
+    assert all(b.steps == r.steps and 0.0 <= b.confidence <= 1.0 for b, r in zip(beam, once))
     with pytest.raises(ValueError, match="decoder"):
         Recognizer(RecognizerConfig(model_path=path, decoder="viterbi"))

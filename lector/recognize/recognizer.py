@@ -9,12 +9,13 @@ import json
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from lector.core.errors import ModelError
 from lector.recognize.calibration import Calibration
 from lector.recognize.ctc import Reading, beam_reading, greedy_decode
-from lector.recognize.preprocess import batch_crops, normalise_crop
+from lector.recognize.preprocess import TIME_STRIDE, batch_crops, normalise_crop
 
 DEFAULT_MODEL = Path(__file__).resolve().parents[2] / "models" / "wordnet.onnx"
 
@@ -28,6 +29,10 @@ class RecognizerConfig:
     decoder: str = "greedy"             # or "beam": prefix beam search (slower; see bench)
     beam_width: int = 8
     calibrated: bool = True             # map confidences through the card's calibration (False: raw)
+    # A doubtful crop (raw confidence under `second_look_below`) is read again as each of these
+    # (width scale, steps of paper after it), and the most confident reading is kept. () : never.
+    second_look: tuple[tuple[float, int], ...] = ((1.2, 0), (1.1, 2))
+    second_look_below: float = 0.9
 
 
 class Recognizer:
@@ -61,28 +66,52 @@ class Recognizer:
         """(N, 1, H, W) float32 -> (T, N, C) log-probabilities."""
         return self.session.run(None, {"images": batch})[0]
 
-    def decode(self, log_probs: np.ndarray, steps: int) -> Reading:
-        """One crop's reading from its `steps` steps and the net's tail after them; its
-        confidence calibrated where the model card says how."""
-        steps += self.tail_steps
+    def decode(self, log_probs: np.ndarray, steps: int, paper: int = 0) -> Reading:
+        """One crop's reading from its `steps` steps, then `paper` steps of paper added after it
+        and the net's own tail; its confidence calibrated where the model card says how."""
+        return self._calibrated(self._decode_raw(log_probs, steps, paper))
+
+    def _decode_raw(self, log_probs: np.ndarray, steps: int, paper: int = 0) -> Reading:
+        tail = paper + self.tail_steps
         if self.config.decoder == "beam":
-            reading = beam_reading(log_probs, steps, self.charset, self.config.beam_width, self.tail_steps)
-        else:
-            reading = greedy_decode(log_probs, steps, self.charset, self.tail_steps)
+            return beam_reading(log_probs, steps + tail, self.charset, self.config.beam_width, tail)
+        return greedy_decode(log_probs, steps + tail, self.charset, tail)
+
+    def _calibrated(self, reading: Reading) -> Reading:
         return replace(reading, confidence=float(self.calibration(reading.confidence)))
 
     def read(self, crops: list[np.ndarray]) -> list[Reading]:
         """Read grey uint8 crops of any size; results in input order.
 
-        Crops are read in batches of similar width: each is padded to the widest of its batch,
-        and the backward LSTM reads that padding before the text, so a short word batched with
-        long lines reads worse (`max_padding`).
+        A crop the net reads with doubt gets a second look (`second_look`): read again stretched
+        wider and with paper after it, keeping the most confident reading. The net reads many
+        receipt faces better a little wider than the crop's own aspect, and a last narrow mark
+        better with page after it; the confidence picks the look that fits. Held-out SROIE
+        words, v11: 0.928 read once, 0.943 with every crop looked at three ways (README).
         """
         if not crops:
             return []
         normalised = [normalise_crop(c, self.input_height) for c in crops]
+        readings = self._read_normalised(normalised)
+        for scale, paper in self.config.second_look:
+            doubtful = [i for i, r in enumerate(readings) if r.confidence < self.config.second_look_below]
+            if not doubtful:
+                break
+            again = self._read_normalised([look_again(normalised[i], scale, paper) for i in doubtful], paper)
+            for i, reading in zip(doubtful, again):
+                if reading.confidence > readings[i].confidence:
+                    readings[i] = reading
+        return [self._calibrated(r) for r in readings]
+
+    def _read_normalised(self, normalised: list[np.ndarray], paper: int = 0) -> list[Reading]:
+        """Raw readings of normalised crops, the last `paper` steps of each page added after it.
+
+        Crops are read in batches of similar width: each is padded to the widest of its batch,
+        and the backward LSTM reads that padding before the text, so a short word batched with
+        long lines reads worse (`max_padding`).
+        """
         order = np.argsort([c.shape[1] for c in normalised], kind="stable")
-        readings: list[Reading | None] = [None] * len(crops)
+        readings: list[Reading | None] = [None] * len(normalised)
         start = 0
         while start < len(order):
             end = start + 1
@@ -97,6 +126,20 @@ class Recognizer:
             batch, steps = batch_crops([normalised[i] for i in idx])
             out = self.log_probs(batch)
             for k, i in enumerate(idx):
-                readings[i] = self.decode(out[:, k, :], int(steps[k]))
+                readings[i] = self._decode_raw(out[:, k, :], int(steps[k]) - paper, paper)
             start = end
         return readings  # type: ignore[return-value]
+
+
+def look_again(crop: np.ndarray, scale: float, paper: int) -> np.ndarray:
+    """A normalised crop stretched `scale` times wider (to whole steps), then `paper` steps of
+    its own background after it. Its reading's steps cover the stretched crop, so the
+    Wordinator's step-to-pixel scale (crop width / crop steps) still lands on the crop's ink."""
+    height, width = crop.shape
+    if scale != 1.0:
+        wide = max(TIME_STRIDE, int(round(width * scale / TIME_STRIDE)) * TIME_STRIDE)
+        crop = cv2.resize(crop, (wide, height), interpolation=cv2.INTER_LINEAR if scale > 1 else cv2.INTER_AREA)
+    if paper:
+        background = float(np.median(crop[:, -TIME_STRIDE:]))
+        crop = np.concatenate([crop, np.full((height, paper * TIME_STRIDE), background, np.float32)], axis=1)
+    return crop
