@@ -111,7 +111,7 @@ def test_a_doubtful_crop_keeps_its_most_confident_look(tiny_model):
     once = Recognizer(RecognizerConfig(model_path=path, calibrated=False, second_look=())).read(crops)
     looks = ((1.2, 0), (1.1, 2))
     recognizer = Recognizer(RecognizerConfig(model_path=path, calibrated=False, second_look=looks,
-                                             second_look_below=1.01))
+                                             second_look_below=1.01, second_look_margin=0.0))
     kept = recognizer.read(crops)
     for i, crop in enumerate(crops):
         norm = normalise_crop(crop)
@@ -122,9 +122,12 @@ def test_a_doubtful_crop_keeps_its_most_confident_look(tiny_model):
         assert stretched.crop_steps == look_again(norm, 1.2, 0).shape[1] // 4 > norm.shape[1] // 4
         assert padded.tail == 2 and padded.crop_steps == look_again(norm, 1.1, 0).shape[1] // 4
     assert any(k.confidence > o.confidence for k, o in zip(kept, once))    # a look was kept
-    # nothing doubtful: one look only
+    # nothing doubtful, or no look more confident by the margin: the first reading stays
     sure = Recognizer(RecognizerConfig(model_path=path, calibrated=False, second_look=looks, second_look_below=0.0))
-    assert [r.log_probs.tobytes() for r in sure.read(crops)] == [r.log_probs.tobytes() for r in once]
+    steady = Recognizer(RecognizerConfig(model_path=path, calibrated=False, second_look=looks,
+                                         second_look_below=1.01, second_look_margin=1.0))
+    for other in (sure, steady):
+        assert [r.log_probs.tobytes() for r in other.read(crops)] == [r.log_probs.tobytes() for r in once]
 
 
 def test_a_crop_is_batched_only_with_crops_of_nearly_its_width(tiny_model):
