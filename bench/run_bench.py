@@ -50,33 +50,43 @@ def bench_pages(limit: int) -> dict:
 def bench_recognizer(rounds: int = 3, model: Path | None = None) -> dict:
     """Crops/s and SWA on the held-out sroie_dev crops, cut as `lector crops` cuts them: whole
     truth lines (the harder figure: long crops) and the words of those lines (what the target
-    speaks of: typical word crops). Each set is read `rounds` times; the median time counts."""
+    speaks of: typical word crops). Each set is read `rounds` times as the recognizer reads by
+    default and, alternated with it, with a second look at doubtful crops (`*_second_look`);
+    the median time counts."""
     from rapidfuzz.distance import Levenshtein
 
     from lector.eval.dataset import load_dataset, split_of
-    from lector.recognize.recognizer import Recognizer, RecognizerConfig
+    from lector.recognize.recognizer import SECOND_LOOK, Recognizer, RecognizerConfig
     from lector.train.real_crops import truth_crops
 
-    recognizer = Recognizer(RecognizerConfig(threads=2, **({"model_path": model} if model else {})))
+    chosen = {"model_path": model} if model else {}
+    recognizers = {"": Recognizer(RecognizerConfig(threads=2, **chosen)),
+                   "_second_look": Recognizer(RecognizerConfig(threads=2, second_look=SECOND_LOOK, **chosen))}
     docs = [d for d in load_dataset(EVALDATA / "sroie_dev") if split_of(d.id) == "val"]
     out = {"threads": 2, "rounds": rounds}
     for name, level in (("lines", "lines"), ("words", "split-words")):
         pairs = [p for doc in docs for p in truth_crops(doc, level)]
         crops, truths = [c for c, _ in pairs], [t for _, t in pairs]
-        seconds = []
+        seconds: dict[str, list[float]] = {suffix: [] for suffix in recognizers}
+        readings = {}
         for _ in range(rounds):
-            started = time.perf_counter()
-            readings = recognizer.read(crops)
-            seconds.append(time.perf_counter() - started)
-        folded = sum(r.text.casefold() == t.casefold() for r, t in zip(readings, truths))
-        edits = sum(Levenshtein.distance(r.text.casefold(), t.casefold()) for r, t in zip(readings, truths))
-        out[name] = {"crops": len(crops), "crops_per_s": len(crops) / statistics.median(seconds),
-                     "crops_per_s_rounds": [len(crops) / s for s in seconds],
-                     "mean_crop_width_px_at_32": float(np.mean([c.shape[1] * 32 / max(1, c.shape[0]) for c in crops])),
-                     "swa_exact": sum(r.text == t for r, t in zip(readings, truths)) / len(crops),
-                     "swa_case_insensitive": folded / len(crops),
-                     "cer_case_insensitive": edits / sum(len(t) for t in truths)}
-    return {**out, "model_card": recognizer.card}
+            for suffix, recognizer in recognizers.items():
+                started = time.perf_counter()
+                readings[suffix] = recognizer.read(crops)
+                seconds[suffix].append(time.perf_counter() - started)
+        for suffix, read in readings.items():
+            folded = sum(r.text.casefold() == t.casefold() for r, t in zip(read, truths))
+            edits = sum(Levenshtein.distance(r.text.casefold(), t.casefold()) for r, t in zip(read, truths))
+            out[name + suffix] = {
+                "crops": len(crops), "crops_per_s": len(crops) / statistics.median(seconds[suffix]),
+                "crops_per_s_rounds": [len(crops) / s for s in seconds[suffix]],
+                "mean_crop_width_px_at_32": float(np.mean([c.shape[1] * 32 / max(1, c.shape[0]) for c in crops])),
+                "swa_exact": sum(r.text == t for r, t in zip(read, truths)) / len(crops),
+                "swa_case_insensitive": folded / len(crops),
+                "cer_case_insensitive": edits / sum(len(t) for t in truths)}
+        out[name + "_time_ratio_second_look"] = statistics.median(
+            a / b for a, b in zip(seconds["_second_look"], seconds[""]))
+    return {**out, "model_card": recognizers[""].card}
 
 
 def main() -> None:

@@ -330,9 +330,9 @@ def cmd_eval_detect(args) -> int:
 
 def cmd_eval_words(args) -> int:
     from lector.eval.words import evaluate_words, format_word_table, plot_word_eval, plot_paths
-    from lector.recognize.recognizer import Recognizer, RecognizerConfig
+    from lector.recognize.recognizer import SECOND_LOOK, Recognizer, RecognizerConfig
     model = {"model_path": Path(args.model)} if args.model else {}
-    looks = {"second_look": ()} if args.one_look else {}
+    looks = {"second_look": SECOND_LOOK} if args.second_look else {}
     recognizer = Recognizer(RecognizerConfig(**model, threads=args.threads, decoder=args.decoder, **looks))
     repairer = None
     if args.repair:
@@ -557,8 +557,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--decoder", choices=("greedy", "beam"), default="greedy")
     p.add_argument("--repair", action="store_true",
                    help="repair each reading against the lexicon as the pipeline repairs a page's words")
-    p.add_argument("--one-look", action="store_true",
-                   help="read every crop once: no second look at doubtful crops (the net alone)")
+    p.add_argument("--second-look", action="store_true",
+                   help="read doubtful crops again wider and with paper after them, keeping the most confident reading")
     p.add_argument("--plot", help="PNG of the curves (several DIRs: one per DIR, its name appended)")
     p.add_argument("--json")
     p.set_defaults(func=cmd_eval_words)

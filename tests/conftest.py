@@ -10,6 +10,18 @@ EVALDATA = ROOT.parent / "shared" / "evaldata"
 SHIPPED_MODEL = ROOT / "models" / "wordnet.onnx"
 
 
+def pytest_collection_modifyitems(config, items):
+    """Without ../shared/evaldata, the tests that read it are skipped, saying so (not failed)."""
+    if EVALDATA.is_dir():
+        return
+    import inspect
+    skip = pytest.mark.skip(reason=f"real evaluation data not found at {EVALDATA}")
+    for item in items:
+        function = getattr(item, "function", None)
+        if function is not None and "EVALDATA" in inspect.getsource(function):
+            item.add_marker(skip)
+
+
 @pytest.fixture(scope="session")
 def tiny_model(tmp_path_factory):
     """A small randomly initialised WordNet and its ONNX export (plumbing, not accuracy)."""

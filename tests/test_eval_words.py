@@ -108,19 +108,19 @@ def test_lexicon_repair_of_held_out_form_words_reads_more_of_them_right(tmp_path
 def test_a_second_look_at_doubtful_held_out_words_reads_more_of_them_right(tmp_path, capsys):
     """The recognizer's second look (doubtful crops read again wider and with paper after them,
     the most confident reading kept) turns more held-out receipt words right than it spoils,
-    and `--one-look` measures the net alone."""
-    from lector.recognize.recognizer import Recognizer, RecognizerConfig
+    and `--second-look` asks for it."""
+    from lector.recognize.recognizer import SECOND_LOOK, Recognizer, RecognizerConfig
     from lector.train.real_crops import truth_crops
     docs = [d for d in load_dataset(EVALDATA / "sroie_dev") if split_of(d.id) == "val"][:6]
     pairs = [p for d in docs for p in truth_crops(d, "split-words")]
     assert len(pairs) >= 300
     crop_set = _crop_set(tmp_path / "receipts", [(normalise_crop(c) * 255).astype(np.uint8) for c, _ in pairs],
                          [t for _, t in pairs])
-    once = evaluate_words(crop_set, Recognizer(RecognizerConfig(threads=1, second_look=())), progress=False)
-    looked = evaluate_words(crop_set, Recognizer(RecognizerConfig(threads=1)), progress=False)
+    once = evaluate_words(crop_set, Recognizer(RecognizerConfig(threads=1)), progress=False)
+    looked = evaluate_words(crop_set, Recognizer(RecognizerConfig(threads=1, second_look=SECOND_LOOK)), progress=False)
     assert looked.n == once.n and looked.swa_ci > once.swa_ci, (once.swa_ci, looked.swa_ci)
-    assert main(["eval-words", str(crop_set), "--one-look", "--threads", "1"]) == 0
-    assert f"{once.swa_ci:.3f}" in capsys.readouterr().out
+    assert main(["eval-words", str(crop_set), "--second-look", "--threads", "1"]) == 0
+    assert f"{looked.swa_ci:.3f}" in capsys.readouterr().out
 
 
 def test_a_directory_without_crops_is_an_input_error(tmp_path, recognizer):

@@ -93,7 +93,7 @@ def test_paper_zero_frames_the_crop_in_paper_and_converts_older_weights(tiny_mod
 
 def test_recognizer_reads_metadata_and_keeps_input_order(tiny_model):
     _, path = tiny_model
-    recognizer = Recognizer(RecognizerConfig(model_path=path, second_look=()))
+    recognizer = Recognizer(RecognizerConfig(model_path=path))
     assert recognizer.charset == DEFAULT_CHARSET and recognizer.input_height == 32
     crops = [np.full((20, w), 255, np.uint8) for w in (300, 40, 120)]
     readings = recognizer.read(crops)
@@ -136,10 +136,9 @@ def test_a_crop_is_batched_only_with_crops_of_nearly_its_width(tiny_model):
     _, path = tiny_model
     rng = np.random.default_rng(0)
     short, long_line = (rng.integers(0, 256, (32, w), dtype=np.uint8) for w in (40, 400))
-    once = {"calibrated": False, "second_look": ()}
-    alone = Recognizer(RecognizerConfig(model_path=path, **once)).read([short])[0]
-    limited = Recognizer(RecognizerConfig(model_path=path, max_padding=0.25, **once))
-    together = Recognizer(RecognizerConfig(model_path=path, max_padding=None, **once))
+    alone = Recognizer(RecognizerConfig(model_path=path, calibrated=False)).read([short])[0]
+    limited = Recognizer(RecognizerConfig(model_path=path, calibrated=False, max_padding=0.25))
+    together = Recognizer(RecognizerConfig(model_path=path, calibrated=False, max_padding=None))
     assert limited.read([long_line, short])[1].log_probs.tobytes() == alone.log_probs.tobytes()
     assert together.read([long_line, short])[1].log_probs.tobytes() != alone.log_probs.tobytes()
 
@@ -168,8 +167,7 @@ def test_the_cards_calibration_maps_confidences_and_beam_decoding_is_available(t
     calibrated = Recognizer(RecognizerConfig(model_path=path)).read(crops)
     assert [c.text for c in calibrated] == [r.text for r in raw]
     assert [c.confidence for c in calibrated] == pytest.approx([float(table(r.confidence)) for r in raw])
-    once = Recognizer(RecognizerConfig(model_path=path, calibrated=False, second_look=())).read(crops)
-    beam = Recognizer(RecognizerConfig(model_path=path, decoder="beam", calibrated=False, second_look=())).read(crops)
-    assert all(b.steps == r.steps and 0.0 <= b.confidence <= 1.0 for b, r in zip(beam, once))
+    beam = Recognizer(RecognizerConfig(model_path=path, decoder="beam", calibrated=False)).read(crops)
+    assert all(b.steps == r.steps and 0.0 <= b.confidence <= 1.0 for b, r in zip(beam, raw))
     with pytest.raises(ValueError, match="decoder"):
         Recognizer(RecognizerConfig(model_path=path, decoder="viterbi"))
