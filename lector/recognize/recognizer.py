@@ -73,25 +73,23 @@ class Recognizer:
         """(N, 1, H, W) float32 -> (T, N, C) log-probabilities."""
         return self.session.run(None, {"images": batch})[0]
 
-    def decode(self, log_probs: np.ndarray, steps: int, paper: int = 0) -> Reading:
-        """One crop's reading from its `steps` steps, then `paper` steps of paper added after it
-        and the net's own tail; its confidence calibrated where the model card says how."""
-        return self._calibrated(self._decode_raw(log_probs, steps, paper))
-
     def _decode_raw(self, log_probs: np.ndarray, steps: int, paper: int = 0) -> Reading:
+        """One crop's reading, raw confidence, from its `steps` steps, then `paper` steps of
+        paper added after it and the net's own tail."""
         tail = paper + self.tail_steps
         if self.config.decoder == "beam":
             return beam_reading(log_probs, steps + tail, self.charset, self.config.beam_width, tail)
         return greedy_decode(log_probs, steps + tail, self.charset, tail)
 
     def _calibrated(self, reading: Reading) -> Reading:
+        """The reading with its confidence calibrated where the model card says how."""
         return replace(reading, confidence=float(self.calibration(reading.confidence)))
 
     def read(self, crops: list[np.ndarray]) -> list[Reading]:
         """Read grey uint8 crops of any size; results in input order.
 
-        A crop the net reads with doubt gets a second look (`second_look`): read again stretched
-        wider and with paper after it, keeping the most confident reading. The net reads many
+        With `second_look`, a crop the net reads with doubt is read again stretched wider and
+        with paper after it, keeping the most confident reading. The net reads many
         receipt faces better a little wider than the crop's own aspect, and a last narrow mark
         better with page after it; the confidence picks the look that fits. A look must be
         clearly more confident (`second_look_margin`): the best of three guesses at a crease
@@ -113,7 +111,7 @@ class Recognizer:
         return [self._calibrated(r) for r in readings]
 
     def _read_normalised(self, normalised: list[np.ndarray], paper: int = 0) -> list[Reading]:
-        """Raw readings of normalised crops, the last `paper` steps of each page added after it.
+        """Raw readings of normalised crops whose last `paper` steps are paper added after them.
 
         Crops are read in batches of similar width: each is padded to the widest of its batch,
         and the backward LSTM reads that padding before the text, so a short word batched with
