@@ -67,6 +67,7 @@ def bench_recognizer(rounds: int = 3, model: Path | None = None) -> dict:
     for name, level in (("lines", "lines"), ("words", "split-words")):
         pairs = [p for doc in docs for p in truth_crops(doc, level)]
         crops, truths = [c for c, _ in pairs], [t for _, t in pairs]
+        mean_width = float(np.mean([c.shape[1] * 32 / max(1, c.shape[0]) for c in crops]))
         seconds: dict[str, list[float]] = {suffix: [] for suffix in recognizers}
         readings = {}
         for _ in range(rounds):
@@ -80,7 +81,7 @@ def bench_recognizer(rounds: int = 3, model: Path | None = None) -> dict:
             out[name + suffix] = {
                 "crops": len(crops), "crops_per_s": len(crops) / statistics.median(seconds[suffix]),
                 "crops_per_s_rounds": [len(crops) / s for s in seconds[suffix]],
-                "mean_crop_width_px_at_32": float(np.mean([c.shape[1] * 32 / max(1, c.shape[0]) for c in crops])),
+                "mean_crop_width_px_at_32": mean_width,
                 "swa_exact": sum(r.text == t for r, t in zip(read, truths)) / len(crops),
                 "swa_case_insensitive": folded / len(crops),
                 "cer_case_insensitive": edits / sum(len(t) for t in truths)}

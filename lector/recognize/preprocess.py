@@ -32,6 +32,12 @@ def normalise_crop(grey: np.ndarray, height: int = INPUT_HEIGHT, max_width: int 
     return np.clip((resized - np.float32(lo)) / np.float32(hi - lo), 0.0, 1.0).astype(np.float32)
 
 
+def paper_after(crop: np.ndarray) -> float:
+    """The page a crop is continued with on the right (batch padding, added paper): the median
+    of its last columns, in the crop's own scale; white where it has none."""
+    return float(np.median(crop[:, -TIME_STRIDE:])) if crop.shape[1] else 1.0
+
+
 def batch_crops(crops: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """Stack normalised crops into (N, 1, H, Wmax), padding each on the right with its background.
 
@@ -41,6 +47,6 @@ def batch_crops(crops: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     batch = np.empty((len(crops), 1, crops[0].shape[0], width), np.float32)
     for i, crop in enumerate(crops):
         batch[i, 0, :, : crop.shape[1]] = crop
-        batch[i, 0, :, crop.shape[1]:] = float(np.median(crop[:, -4:])) if crop.shape[1] else 1.0
+        batch[i, 0, :, crop.shape[1]:] = paper_after(crop)
     steps = np.array([c.shape[1] // TIME_STRIDE for c in crops], np.int64)
     return batch, steps

@@ -15,7 +15,7 @@ import numpy as np
 from lector.core.errors import ModelError
 from lector.recognize.calibration import Calibration
 from lector.recognize.ctc import Reading, beam_reading, greedy_decode
-from lector.recognize.preprocess import TIME_STRIDE, batch_crops, normalise_crop
+from lector.recognize.preprocess import TIME_STRIDE, batch_crops, normalise_crop, paper_after
 
 DEFAULT_MODEL = Path(__file__).resolve().parents[2] / "models" / "wordnet.onnx"
 # The looks a doubtful crop gets with `second_look=SECOND_LOOK`: 1.2x wider; 1.1x wider with 8 px
@@ -147,6 +147,5 @@ def look_again(crop: np.ndarray, scale: float, paper: int) -> np.ndarray:
         wide = max(TIME_STRIDE, int(round(width * scale / TIME_STRIDE)) * TIME_STRIDE)
         crop = cv2.resize(crop, (wide, height), interpolation=cv2.INTER_LINEAR if scale > 1 else cv2.INTER_AREA)
     if paper:
-        background = float(np.median(crop[:, -TIME_STRIDE:]))
-        crop = np.concatenate([crop, np.full((height, paper * TIME_STRIDE), background, np.float32)], axis=1)
+        crop = np.concatenate([crop, np.full((height, paper * TIME_STRIDE), paper_after(crop), np.float32)], axis=1)
     return crop

@@ -6,6 +6,7 @@ import numpy as np
 import torch
 
 from lector.recognize.charset import encode
+from lector.recognize.preprocess import paper_after
 
 CAMERA_BLUR = (0.3, 0.9)     # optics blur of real crops imaged small (Gaussian sigma at that size, px)
 
@@ -49,7 +50,7 @@ class CropSet:
         images = np.empty((len(crops), 1, crops[0].shape[0], width), np.float32)
         for k, crop in enumerate(crops):
             images[k, 0, :, : crop.shape[1]] = crop / 255.0
-            images[k, 0, :, crop.shape[1]:] = np.median(crop[:, -4:]) / 255.0
+            images[k, 0, :, crop.shape[1]:] = paper_after(crop) / 255.0
         targets = [self.targets[i] for i in indices]
         flat = torch.tensor([c for t in targets for c in t], dtype=torch.long)
         target_lengths = torch.tensor([len(t) for t in targets], dtype=torch.long)
