@@ -341,7 +341,8 @@ def cmd_eval_words(args) -> int:
         keep_above = float(recognizer.card.get("thresholds", {}).get("keep_above", RepairConfig.keep_above))
         repairer = Repairer(Lexicon.load(), recognizer.charset, RepairConfig(keep_above=keep_above))
     reports = [evaluate_words(Path(d), recognizer, limit=args.limit, case_insensitive=not args.exact_case,
-                              repairer=repairer) for d in args.dirs]
+                              repairer=repairer, misses_dir=args.misses, misses_sample=args.misses_sample)
+               for d in args.dirs]
     print(format_word_table(reports))
     if args.plot:
         for report, png in zip(reports, plot_paths(Path(args.plot), reports)):
@@ -560,6 +561,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--second-look", action="store_true",
                    help="read doubtful crops again wider and with paper after them, keeping the most confident reading")
     p.add_argument("--plot", help="PNG of the curves (several DIRs: one per DIR, its name appended)")
+    p.add_argument("--misses", metavar="OUT_DIR",
+                   help="write each crop set's misreadings here to be judged by eye: NAME.tsv (every miss, "
+                        "with an empty verdict column) and NAME-sheet-NN.png (a seeded sample, crop beside "
+                        "truth and reading)")
+    p.add_argument("--misses-sample", type=int, default=200, help="misses drawn on the contact sheets")
     p.add_argument("--json")
     p.set_defaults(func=cmd_eval_words)
     p = sub.add_parser("calibrate", help="fit the word net's confidence calibration on held-out real crops "

@@ -1,6 +1,7 @@
 """`lector eval-words` on crops rendered with known words, read by the shipped word net."""
 from __future__ import annotations
 
+import csv
 import json
 import shutil
 from pathlib import Path
@@ -13,6 +14,7 @@ from PIL import Image, ImageDraw, ImageFont
 from lector.cli import main
 from lector.core.errors import InputError
 from lector.eval.dataset import load_dataset, split_of
+from lector.eval.misses import ROW_HEIGHT, SHEET_WIDTH, missed, sample_misses
 from lector.eval.words import evaluate_words
 from lector.recognize.preprocess import normalise_crop
 from lector.recognize.recognizer import Recognizer, RecognizerConfig
@@ -82,6 +84,34 @@ def test_cli_writes_table_plot_and_json(tmp_path, crops, capsys):
     assert "words" in capsys.readouterr().out
     assert json.loads((out / "words.json").read_text())[0]["n"] == 12
     assert cv2.imread(str(out / "words.png")) is not None
+
+
+def test_misses_are_written_for_judging_by_eye(tmp_path, crops, capsys):
+    """`--misses`: every misread crop in the TSV with an empty verdict, a seeded sample of them
+    numbered and drawn on contact sheets; a crop read right is in neither."""
+    labels = list(WORDS)
+    labels[3], labels[7] = "CASK", "Invoices"              # two truths the pixels do not hold
+    words = _crop_set(tmp_path / "words", crops, labels)
+    out = tmp_path / "misses"
+    assert main(["eval-words", str(words), "--threads", "1", "--misses", str(out), "--misses-sample", "1"]) == 0
+    rows = list(csv.DictReader((out / "words.tsv").open(), delimiter="\t"))
+    by_crop = {int(r["crop"]): r for r in rows}
+    assert {3, 7} <= set(by_crop) and len(rows) <= 4            # the shipped net reads these clear words
+    assert (by_crop[3]["truth"], by_crop[3]["reading"]) == ("CASK", "CASH")
+    assert all(r["verdict"] == "" and 0 <= float(r["confidence"]) <= 1 for r in rows)
+    assert sorted(r["sample"] for r in rows if r["sample"]) == ["0"]
+    sheet = cv2.imread(str(out / "words-sheet-00.png"), cv2.IMREAD_GRAYSCALE)
+    assert sheet.shape == (ROW_HEIGHT + 6, SHEET_WIDTH) and sheet.min() < 100   # one row, with ink drawn
+    assert not (out / "words-sheet-01.png").exists()
+
+
+def test_the_sample_of_misses_is_fixed_by_its_seed():
+    misses = list(range(0, 1000, 3))
+    first = sample_misses(misses, 50)
+    assert first == sample_misses(misses, 50) == sorted(first) and set(first) <= set(misses)
+    assert sample_misses(misses, 50, seed=12) != first
+    assert sample_misses(misses[:10], 50) == misses[:10]
+    assert missed(["Total", "CASH"], ["TOTAL", "CASH"]) == [] and missed(["Total"], ["TOTAL"], False) == [0]
 
 
 

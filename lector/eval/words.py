@@ -129,13 +129,15 @@ def reliability(correct: np.ndarray, confidence: np.ndarray) -> dict:
 
 
 def evaluate_words(crop_dir: Path, recognizer, limit: int | None = None, case_insensitive: bool = True,
-                   progress: bool = True, repairer=None) -> WordEvalReport:
+                   progress: bool = True, repairer=None, misses_dir: Path | None = None,
+                   misses_sample: int = 200) -> WordEvalReport:
     """Read every crop of `crop_dir` (or a fixed random sample of `limit`) and score the readings.
 
     A sample, not the first `limit`: real crop sets are stored document by document, and the
     first documents alone would measure a few receipts. With `repairer` (the pipeline's
     `lector.postprocess.repair.Repairer`), each reading is repaired against the lexicon as a
-    page's words are, and the set is named with "+repair"; crops/s stays the net's alone.
+    page's words are, and the set is named with "+repair"; crops/s stays the net's alone. With
+    `misses_dir`, the misreadings are written there for a person to judge (`lector.eval.misses`).
     """
     crops, labels = load_shards(Path(crop_dir))
     if not crops:
@@ -156,6 +158,10 @@ def evaluate_words(crop_dir: Path, recognizer, limit: int | None = None, case_in
         from lector.postprocess.wordinator import word_confidences
         readings = [repairer.repair(r, word_confidences(r, recognizer.calibration))[0] for r in readings]
         name += "+repair"
+    if misses_dir is not None:
+        from lector.eval.misses import write_misses
+        write_misses(Path(misses_dir) / name, crops, labels, [r.text for r in readings],
+                     [r.confidence for r in readings], case_insensitive, misses_sample)
     return score_readings(name, labels, [r.text for r in readings],
                           [r.confidence for r in readings], case_insensitive, len(crops) / max(seconds, 1e-9))
 
