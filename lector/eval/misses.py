@@ -15,6 +15,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from lector.eval.words import read_right
+
 SHEET_ROWS = 20          # crops per contact sheet
 ROW_HEIGHT = 56          # a crop drawn this tall: thin marks stay visible
 CROP_WIDTH = 560         # a crop drawn at most this wide (longer ones are cut; the TSV has the text)
@@ -24,10 +26,8 @@ COLUMNS = ("sample", "crop", "truth", "reading", "confidence", "verdict", "note"
 
 
 def missed(labels: list[str], texts: list[str], case_insensitive: bool = True) -> list[int]:
-    """Indices of the crops read otherwise than their truth (as `score_readings` counts them)."""
-    if case_insensitive:
-        return [i for i, (t, r) in enumerate(zip(labels, texts)) if t.casefold() != r.casefold()]
-    return [i for i, (t, r) in enumerate(zip(labels, texts)) if t != r]
+    """Indices of the crops read otherwise than their truth (as the word accuracy counts them)."""
+    return np.flatnonzero(~read_right(labels, texts, case_insensitive)).tolist()
 
 
 def sample_misses(misses: list[int], size: int, seed: int = AUDIT_SEED) -> list[int]:

@@ -74,12 +74,19 @@ def crop_set_name(crop_dir: Path) -> str:
     return f"{crop_dir.parent.name}-{crop_dir.name}" if crop_dir.name in ("train", "val") else crop_dir.name
 
 
+def read_right(labels: list[str], texts: list[str], case_insensitive: bool = True) -> np.ndarray:
+    """Per crop: is the reading its truth (case-folded unless exact case is asked)?"""
+    if case_insensitive:
+        return np.array([t.casefold() == r.casefold() for t, r in zip(labels, texts)], bool)
+    return np.array([t == r for t, r in zip(labels, texts)], bool)
+
+
 def score_readings(name: str, labels: list[str], texts: list[str], confidences: list[float],
                    case_insensitive: bool = True, crops_per_s: float = 0.0) -> WordEvalReport:
     """The report from the truth and the readings (pure: no model here)."""
     folded = [(t.casefold(), r.casefold()) for t, r in zip(labels, texts)]
-    exact_ok = np.array([t == r for t, r in zip(labels, texts)], bool)
-    folded_ok = np.array([t == r for t, r in folded], bool)
+    exact_ok = read_right(labels, texts, case_insensitive=False)
+    folded_ok = read_right(labels, texts)
     correct = folded_ok if case_insensitive else exact_ok
     confidence = np.asarray(confidences, np.float64)
     has_text = np.array([bool(t) for t in labels], bool)
@@ -158,12 +165,11 @@ def evaluate_words(crop_dir: Path, recognizer, limit: int | None = None, case_in
         from lector.postprocess.wordinator import word_confidences
         readings = [repairer.repair(r, word_confidences(r, recognizer.calibration))[0] for r in readings]
         name += "+repair"
+    texts, confidences = [r.text for r in readings], [r.confidence for r in readings]
     if misses_dir is not None:
         from lector.eval.misses import write_misses
-        write_misses(Path(misses_dir) / name, crops, labels, [r.text for r in readings],
-                     [r.confidence for r in readings], case_insensitive, misses_sample)
-    return score_readings(name, labels, [r.text for r in readings],
-                          [r.confidence for r in readings], case_insensitive, len(crops) / max(seconds, 1e-9))
+        write_misses(Path(misses_dir) / name, crops, labels, texts, confidences, case_insensitive, misses_sample)
+    return score_readings(name, labels, texts, confidences, case_insensitive, len(crops) / max(seconds, 1e-9))
 
 
 def format_word_table(reports: list[WordEvalReport]) -> str:
