@@ -86,6 +86,15 @@ def test_texts_are_one_to_four_words_in_three_cases(corpus):
     assert any(" " in t for t in texts)
 
 
+def test_shards_without_a_corpus_stop_with_its_name_not_a_hang(tmp_path, monkeypatch):
+    """A pool worker whose start-up fails is replaced for ever: make_shards checks the corpus first."""
+    import lector.synth.corpus as corpus_module
+    monkeypatch.setattr(corpus_module, "SHARED_CORPUS", tmp_path / "no-corpus")
+    with pytest.raises(InputError, match="no-corpus"):
+        make_shards(tmp_path / "shards", 10, workers=1, shard_size=10)
+    assert not list((tmp_path / "shards").glob("shard-*.npz"))
+
+
 def test_missing_or_empty_sources_are_named(tmp_path):
     with pytest.raises(InputError, match="corpus source is missing or empty"):
         Corpus.load(tmp_path / "nowhere")

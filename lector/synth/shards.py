@@ -79,6 +79,10 @@ def make_shards(out_dir: Path, n: int, seed: int = 0, workers: int = 2, shard_si
                 "created": time.strftime("%Y-%m-%dT%H:%M:%S")}
     (out_dir / "manifest.json").write_text(json.dumps(manifest, indent=2))
     todo = [(str(out_dir), k, shard_size) for k in range(shards) if not (out_dir / f"shard-{k:05d}.npz").exists()]
+    if todo:
+        # a worker whose start-up fails is replaced by the pool for ever: check the corpus here
+        from lector.synth.corpus import corpus_books
+        corpus_books()
     with tqdm(total=shards * shard_size, initial=(shards - len(todo)) * shard_size, unit="crop",
               desc="synth") as bar, mp.get_context("fork").Pool(workers, _init_worker, (seed, mix, font_boost)) as pool:
         for done in pool.imap_unordered(_write_shard, todo):
