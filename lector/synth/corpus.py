@@ -178,16 +178,6 @@ BOOST_SAMPLES = 8000
 SOURCES = ("book", "words", "receipt", "entity", "symbol")
 
 
-def corpus_books(book_dir: Path | None = None) -> list[Path]:
-    """The corpus's book files (default SHARED_CORPUS): an InputError naming the folder where it
-    holds none, so a run stops before it starts workers that could not load it."""
-    book_dir = book_dir or SHARED_CORPUS
-    files = sorted(book_dir.glob("*.txt")) if book_dir.is_dir() else []
-    if not files:
-        raise InputError(f"corpus source is missing or empty: {book_dir}", str(book_dir))
-    return files
-
-
 @dataclass(frozen=True)
 class CharStats:
     """Character counts over `texts` samples of a corpus, with words per text and case styles."""
@@ -249,8 +239,11 @@ class Corpus:
         """The default corpus (books from `book_dir`, default SHARED_CORPUS); with `boost`, every
         charset symbol at `symbol_floor` or above."""
         book_dir = book_dir or SHARED_CORPUS
+        files = sorted(book_dir.glob("*.txt")) if book_dir.is_dir() else []
+        if not files:
+            raise InputError(f"corpus source is missing or empty: {book_dir}", str(book_dir))
         book_lines = []
-        for path in corpus_books(book_dir):
+        for path in files:
             text = path.read_text(encoding="utf-8", errors="replace")
             if "*** START OF" in text:
                 text = text.split("*** START OF", 1)[1].split("\n", 1)[-1]

@@ -34,14 +34,17 @@ def git_revision() -> str:
         return "unknown"
 
 
-def _init_worker(seed: int, mix, font_boost: dict[str, float]) -> None:
-    global _GENERATOR
+def _generator(seed: int, mix, font_boost: dict[str, float]):
     from lector.synth.corpus import Corpus
     from lector.synth.fonts import boost_faces, load_collection
     from lector.synth.render import CropGenerator
     faces, _ = load_collection()
-    faces = boost_faces(faces, font_boost)
-    _GENERATOR = CropGenerator(Corpus.load(), faces, mix=mix, seed=seed)
+    return CropGenerator(Corpus.load(), boost_faces(faces, font_boost), mix=mix, seed=seed)
+
+
+def _init_worker(generator) -> None:
+    global _GENERATOR
+    _GENERATOR = generator
 
 
 def _write_shard(job: tuple[str, int, int]) -> int:
@@ -79,12 +82,11 @@ def make_shards(out_dir: Path, n: int, seed: int = 0, workers: int = 2, shard_si
                 "created": time.strftime("%Y-%m-%dT%H:%M:%S")}
     (out_dir / "manifest.json").write_text(json.dumps(manifest, indent=2))
     todo = [(str(out_dir), k, shard_size) for k in range(shards) if not (out_dir / f"shard-{k:05d}.npz").exists()]
-    if todo:
-        # a worker whose start-up fails is replaced by the pool for ever: check the corpus here
-        from lector.synth.corpus import corpus_books
-        corpus_books()
+    # Built here, not in each worker: a pool replaces a worker whose start-up fails for ever, so
+    # a missing corpus would hang; forked workers inherit the generator as it is.
+    generator = _generator(seed, mix, font_boost) if todo else None
     with tqdm(total=shards * shard_size, initial=(shards - len(todo)) * shard_size, unit="crop",
-              desc="synth") as bar, mp.get_context("fork").Pool(workers, _init_worker, (seed, mix, font_boost)) as pool:
+              desc="synth") as bar, mp.get_context("fork").Pool(workers, _init_worker, (generator,)) as pool:
         for done in pool.imap_unordered(_write_shard, todo):
             bar.update(done)
     return out_dir
